@@ -1,0 +1,1 @@
+"""tocsin's alert path: rules, alert transitions, the Redis sink and the Slack notifier."""

@@ -1,0 +1,1 @@
+"""tocsin's online anomaly detectors: River-compatible, one per sensor, score first then learn."""

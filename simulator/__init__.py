@@ -1,0 +1,1 @@
+"""tocsin's sensor-traffic simulator: seeded scenarios with ground-truth labels."""
