@@ -1,0 +1,225 @@
+"""The Slack notifier: alert transitions from the Redis alert stream to Slack, each delivered once.
+
+It reads ALERT_STREAM in the consumer group "tocsin-notifier", posts each transition with slack_sdk and
+XACKs it. A firing alert becomes a message; its resolve becomes a thread reply plus an edit of that
+message. Records of every post (alerts.slack_posts) make a re-delivery after a crash a no-op, and
+XAUTOCLAIM picks up entries a crashed consumer left pending. Transient Slack failures are retried by
+slack_sdk's retry handlers, then left pending for a later claim; permanent ones go to UNDELIVERABLE_STREAM.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import redis
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+
+from alerts.notifier_settings import NotifierSettings
+from alerts.slack_message import SlackMessage, firing_message, resolved_original, resolved_reply
+from alerts.slack_posts import PostLog, SlackPost
+from alerts.transition import ALERT_STREAM, FIRING, RESOLVED, AlertTransition
+from detector.redis_server import connect
+
+GROUP = "tocsin-notifier"
+UNDELIVERABLE_STREAM = "tocsin:alerts:undeliverable"
+UNDELIVERABLE_MAXLEN = 10_000
+# Slack error codes that say "try again later"; every other error code is a property of the request.
+TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                              "request_timeout"})
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
+
+log = logging.getLogger("tocsin.notifier")
+
+
+class NotifierRefused(RuntimeError):
+    """The notifier will not start; the message says why and what to change."""
+
+
+class TransientFailure(RuntimeError):
+    """Slack or the network failed in a way worth retrying later; the entry stays pending."""
+
+
+def slack_client(token: str, base_url: str, *, timeout_s: int = 10) -> WebClient:
+    """A WebClient that retries rate limits, 500/503 answers and dropped connections by itself."""
+    handlers = [RateLimitErrorRetryHandler(max_retry_count=3), ServerErrorRetryHandler(max_retry_count=2),
+                ConnectionErrorRetryHandler(max_retry_count=2)]
+    return WebClient(token=token, base_url=base_url, timeout=timeout_s, retry_handlers=handlers)
+
+
+def is_transient(status: int | None, error_code: str) -> bool:
+    """Whether a failed Slack call is worth retrying: no answer, a 429/5xx, or a "try later" error code.
+
+    >>> is_transient(None, ""), is_transient(429, "ratelimited"), is_transient(200, "channel_not_found")
+    (True, True, False)
+    """
+    return status is None or status == 429 or status >= 500 or error_code in TRANSIENT_ERRORS
+
+
+def failure_of(exc: Exception) -> tuple[bool, str]:
+    """(transient?, error text) for an exception a slack_sdk call raised."""
+    if isinstance(exc, SlackApiError):
+        code = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
+        return is_transient(exc.response.status_code, code), code or f"HTTP {exc.response.status_code}"
+    if isinstance(exc, OSError):  # URLError, timeouts, refused connections
+        return True, f"{type(exc).__name__}: {exc}"
+    return False, f"{type(exc).__name__}: {exc}"
+
+
+class Notifier:
+    """One consumer of the alert stream posting to Slack; `start()` once, then `run()` or `process_once()`."""
+
+    def __init__(self, *, client: redis.Redis, slack: WebClient, default_channel: str,
+                 consumer: str = "notifier-1", claim_idle_ms: int = 60_000, batch_size: int = 50) -> None:
+        self.client = client
+        self.slack = slack
+        self.default_channel = default_channel
+        self.consumer = consumer
+        self.claim_idle_ms = claim_idle_ms
+        self.batch_size = batch_size
+        self.posts = PostLog(client)
+
+    @classmethod
+    def from_settings(cls, settings: NotifierSettings) -> "Notifier":
+        """A notifier wired from validated settings (connects to Redis, fails clearly if unreachable)."""
+        slack = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+        return cls(client=connect(settings.redis_url), slack=slack, default_channel=settings.slack_channel,
+                   consumer=settings.consumer, claim_idle_ms=round(settings.claim_idle_s * 1000))
+
+    def start(self) -> None:
+        """Check the token with auth.test and create the consumer group; NotifierRefused if Slack says no."""
+        try:
+            identity = self.slack.auth_test()
+        except (SlackClientError, OSError) as exc:
+            transient, error = failure_of(exc)
+            if not transient and error in AUTH_ERRORS:
+                raise NotifierRefused(f"Slack at {self.slack.base_url} rejected the bot token ({error}): "
+                                      "check SLACK_BOT_TOKEN / SLACK_BOT_TOKEN_FILE") from None
+            raise NotifierRefused(f"cannot check the bot token with Slack at {self.slack.base_url}: {error}") from None
+        try:
+            self.client.xgroup_create(ALERT_STREAM, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        log.info("notifier %s posting as %s (team %s)", self.consumer, identity.get("user"), identity.get("team"))
+
+    def process_once(self, *, block_ms: int | None = None) -> int:
+        """Deliver stale pending entries, then new ones (waiting up to `block_ms`); how many were settled."""
+        entries = self._claim()
+        if not entries:
+            read = self.client.xreadgroup(GROUP, self.consumer, {ALERT_STREAM: ">"}, count=self.batch_size,
+                                          block=block_ms)
+            entries = [entry for _, stream_entries in read or [] for entry in stream_entries]
+        settled = 0
+        for entry_id, fields in entries:
+            try:
+                self._settle(entry_id, fields)
+            except TransientFailure as exc:
+                # Slack is struggling: the rest of the batch waits with this entry, in order, for a later claim.
+                log.warning("alert entry %s not delivered yet, will retry after %d ms: %s",
+                            _text(entry_id), self.claim_idle_ms, exc)
+                break
+            settled += 1
+        return settled
+
+    def run(self, stop_event: threading.Event | None = None, max_idle_s: float | None = None,
+            *, block_ms: int = 1000) -> int:
+        """Deliver until `stop_event` is set or nothing arrived for `max_idle_s`; how many were settled."""
+        stop_event = stop_event or threading.Event()
+        total, idle_since = 0, time.monotonic()
+        while not stop_event.is_set():
+            settled = self.process_once(block_ms=block_ms)
+            total += settled
+            if settled:
+                idle_since = time.monotonic()
+            elif max_idle_s is not None and time.monotonic() - idle_since >= max_idle_s:
+                break
+        log.info("notifier %s stopping after %d alerts", self.consumer, total)
+        return total
+
+    def _claim(self) -> list[tuple[bytes, dict]]:
+        """Take over entries pending longer than claim_idle_ms; one trimmed from the stream comes with no fields."""
+        # JUSTID, then XRANGE: Redis 6.2 answers a plain XAUTOCLAIM with no id at all for a trimmed entry,
+        # which could then never be acked.
+        ids = self.client.xautoclaim(ALERT_STREAM, GROUP, self.consumer, self.claim_idle_ms,
+                                     start_id="0-0", count=self.batch_size, justid=True)
+        if not ids:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for entry_id in ids:
+            pipe.xrange(ALERT_STREAM, entry_id, entry_id)
+        return [(entry_id, found[0][1] if found else {}) for entry_id, found in zip(ids, pipe.execute())]
+
+    def _settle(self, entry_id, fields) -> None:
+        """Post one entry (unless already posted) and XACK it, or move it to UNDELIVERABLE_STREAM."""
+        if not fields:  # trimmed from the stream while pending: nothing left to deliver
+            self.client.xack(ALERT_STREAM, GROUP, entry_id)
+            return
+        try:
+            transition = AlertTransition.from_fields(fields)
+            if transition.state not in (FIRING, RESOLVED):
+                raise ValueError(f"state {transition.state!r} is neither {FIRING!r} nor {RESOLVED!r}")
+        except ValueError as exc:
+            self._undeliverable(entry_id, fields, f"malformed alert entry: {exc}")
+            return
+        pipe = self.client.pipeline(transaction=True)
+        if self.posts.posted(transition.id) is None:
+            try:
+                post = self._post(transition)
+            except (SlackClientError, OSError) as exc:
+                transient, error = failure_of(exc)
+                if transient:
+                    raise TransientFailure(f"alert {transition.id}: {error}") from None
+                self._undeliverable(entry_id, fields, error)
+                return
+            self.posts.record(pipe, transition, post)
+            log.info("alert %s (%s %s on %s) posted to %s", transition.id, transition.state, transition.rule,
+                     transition.sensor_id, post.channel)
+        pipe.xack(ALERT_STREAM, GROUP, entry_id)
+        pipe.execute()
+
+    def _post(self, transition: AlertTransition) -> SlackPost:
+        """Post a firing alert; for a resolve, edit the firing message and reply in its thread."""
+        firing = self.posts.firing_post(transition) if transition.state == RESOLVED else None
+        if firing is None:
+            message = firing_message(transition) if transition.state == FIRING else resolved_reply(transition)
+            return self._send(transition, transition.channel or self.default_channel, message)
+        if firing.alert:
+            # First the edit: it is idempotent, so a crash before the reply is recorded only repeats it.
+            edited = resolved_original(AlertTransition.from_fields(firing.alert), transition)
+            self._edit(firing, edited)
+        return self._send(transition, firing.channel, resolved_reply(transition), thread_ts=firing.ts)
+
+    def _send(self, transition: AlertTransition, channel: str, message: SlackMessage,
+              thread_ts: str | None = None) -> SlackPost:
+        answer = self.slack.chat_postMessage(channel=channel, text=message.text, blocks=list(message.blocks),
+                                             thread_ts=thread_ts)
+        return SlackPost(channel=answer["channel"], ts=answer["ts"], alert=transition.to_fields())
+
+    def _edit(self, post: SlackPost, message: SlackMessage) -> None:
+        try:
+            self.slack.chat_update(channel=post.channel, ts=post.ts, text=message.text, blocks=list(message.blocks))
+        except SlackApiError as exc:
+            transient, error = failure_of(exc)
+            if transient:
+                raise
+            # The original may have been deleted or be too old to edit: the thread reply still tells the story.
+            log.warning("could not mark Slack message %s in %s resolved: %s", post.ts, post.channel, error)
+
+    def _undeliverable(self, entry_id, fields, error: str) -> None:
+        """Park the entry with its error on UNDELIVERABLE_STREAM and XACK it, so the stream moves on."""
+        log.error("alert entry %s is undeliverable, moved to %s: %s", _text(entry_id), UNDELIVERABLE_STREAM, error)
+        parked = {_text(k): _text(v) for k, v in fields.items()}
+        parked.update(_error=error, _entry_id=_text(entry_id), _consumer=self.consumer)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xadd(UNDELIVERABLE_STREAM, parked, maxlen=UNDELIVERABLE_MAXLEN, approximate=True)
+        pipe.xack(ALERT_STREAM, GROUP, entry_id)
+        pipe.execute()
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,147 @@
+"""Slack messages for alert transitions: Block Kit blocks plus the plain-text fallback Slack requires."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from alerts.transition import AlertTransition
+
+SEVERITY_EMOJI = {
+    "critical": ":red_circle:",
+    "error": ":red_circle:",
+    "warning": ":large_orange_circle:",
+    "info": ":large_blue_circle:",
+}
+UNKNOWN_SEVERITY_EMOJI = ":bell:"
+RESOLVED_EMOJI = ":white_check_mark:"
+# Slack rejects a header over 150 characters and a section text over 3000.
+HEADER_LIMIT = 150
+TEXT_LIMIT = 3000
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """What chat.postMessage / chat.update get: the fallback `text` and the Block Kit `blocks`."""
+
+    text: str
+    blocks: tuple[dict, ...]
+
+
+def firing_message(alert: AlertTransition) -> SlackMessage:
+    """The message posted when an alert starts firing.
+
+    >>> alert = AlertTransition.create(rule="spike", sensor_id="t1", state="firing", event_id="1-0",
+    ...     severity="critical", value=42.0, score=0.99, ts=1700000000000, summary="value jumped")
+    >>> firing_message(alert).text
+    '[CRITICAL] spike on t1: value 42 at 2023-11-14T22:13:20.000Z. value jumped'
+    """
+    return _alert_message(alert, resolved=None)
+
+
+def resolved_original(firing: AlertTransition, resolved: AlertTransition) -> SlackMessage:
+    """The firing message, edited in place (chat.update) to show the alert has resolved."""
+    return _alert_message(firing, resolved=resolved)
+
+
+def resolved_reply(resolved: AlertTransition) -> SlackMessage:
+    """The short thread reply posted when an alert resolves.
+
+    >>> alert = AlertTransition.create(rule="spike", sensor_id="t1", state="resolved", event_id="9-0",
+    ...     severity="critical", value=11.5, score=0.1, ts=1700000060000, summary="back to normal")
+    >>> resolved_reply(alert).text
+    '[RESOLVED] spike on t1 at 2023-11-14T22:14:20.000Z: value 11.5'
+    """
+    text = (f"[RESOLVED] {resolved.rule} on {resolved.sensor_id} at {utc_iso(resolved.ts)}: "
+            f"value {number(resolved.value)}")
+    line = (f"{RESOLVED_EMOJI} *Resolved* `{escape(resolved.rule)}` on `{escape(resolved.sensor_id)}` "
+            f"at {utc_iso(resolved.ts)}, value {number(resolved.value)}")
+    return SlackMessage(text=text, blocks=(_section(line), _id_context(resolved)))
+
+
+def _alert_message(alert: AlertTransition, resolved: AlertTransition | None) -> SlackMessage:
+    severity = alert.severity.upper() or "ALERT"
+    where = f"{alert.sensor_id} ({alert.site})" if alert.site else alert.sensor_id
+    if resolved is None:
+        title = f"{severity_emoji(alert.severity)} {severity}: {alert.rule} on {where}"
+        text = f"[{severity}] {alert.rule} on {where}: value {number(alert.value)}"
+    else:
+        title = f"{RESOLVED_EMOJI} RESOLVED (was {severity}): {alert.rule} on {where}"
+        text = f"[RESOLVED, was {severity}] {alert.rule} on {where}: value {number(alert.value)}"
+    text += (f" (expected {alert.expected})" if alert.expected else "") + f" at {utc_iso(alert.ts)}"
+    text += f". {alert.summary}" if alert.summary else ""
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": _cut(title, HEADER_LIMIT), "emoji": True}}]
+    if alert.summary:
+        blocks.append(_section(escape(alert.summary)))
+    blocks.append({"type": "section", "fields": _facts(alert)})
+    if resolved is not None:
+        blocks.append(_section(f"{RESOLVED_EMOJI} Resolved at {utc_iso(resolved.ts)}, "
+                               f"value {number(resolved.value)}"))
+    blocks.append(_id_context(alert))
+    return SlackMessage(text=_cut(text, TEXT_LIMIT), blocks=tuple(blocks))
+
+
+def _facts(alert: AlertTransition) -> list[dict]:
+    """The two-column facts of a firing alert (Slack allows at most 10 fields)."""
+    value = number(alert.value) + (f" (expected {escape(alert.expected)})" if alert.expected else "")
+    facts = [
+        ("Rule", f"`{escape(alert.rule)}`"),
+        ("Sensor", f"`{escape(alert.sensor_id)}`"),
+        ("Site", escape(alert.site) or "-"),
+        ("Severity", f"{severity_emoji(alert.severity)} {escape(alert.severity) or '-'}"),
+        ("Value", value),
+        ("Score", number(alert.score)),
+        ("Event time", utc_iso(alert.ts)),
+    ]
+    return [{"type": "mrkdwn", "text": f"*{name}*\n{content}"} for name, content in facts]
+
+
+def _id_context(alert: AlertTransition) -> dict:
+    return {"type": "context", "elements": [
+        {"type": "mrkdwn", "text": f"alert id `{alert.id}` · event `{escape(alert.event_id)}`"}]}
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, TEXT_LIMIT)}}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def severity_emoji(severity: str) -> str:
+    """The Slack emoji code for a severity; unknown severities get a bell.
+
+    >>> severity_emoji("Critical"), severity_emoji("page-me")
+    (':red_circle:', ':bell:')
+    """
+    return SEVERITY_EMOJI.get(severity.lower(), UNKNOWN_SEVERITY_EMOJI)
+
+
+def utc_iso(ts_ms: int) -> str:
+    """Epoch milliseconds as UTC ISO-8601 with a Z.
+
+    >>> utc_iso(1700000000123)
+    '2023-11-14T22:13:20.123Z'
+    """
+    moment = datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def number(value: float) -> str:
+    """A reading as people read it: 6 significant digits, "n/a" when missing.
+
+    >>> number(3.14159265), number(float("nan")), number(1e9)
+    ('3.14159', 'n/a', '1e+09')
+    """
+    return "n/a" if math.isnan(value) else f"{value:.6g}"
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters.
+
+    >>> escape("value < 3 & rising")
+    'value &lt; 3 &amp; rising'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

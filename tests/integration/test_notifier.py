@@ -1,0 +1,222 @@
+"""The Slack notifier end to end: a real redis-server, the real slack_sdk client, a local fake Slack Web API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from alerts.cli import app
+from alerts.notifier import GROUP, UNDELIVERABLE_STREAM, Notifier, NotifierRefused, slack_client
+from alerts.redis_sink import AlertSink
+from alerts.slack_message import firing_message, resolved_original, resolved_reply
+from alerts.transition import ALERT_STREAM, AlertTransition
+from detector.redis_server import connect
+from tests.slack_api import TOKEN, slack_api  # noqa: F401  (slack_api is a fixture)
+
+pytestmark = pytest.mark.integration
+
+
+def _alert(state: str = "firing", event_id: str = "1-0", **rest) -> AlertTransition:
+    values = dict(rule="spike", sensor_id="t1", state=state, event_id=event_id, severity="critical",
+                  value=42.0, score=0.99, ts=1700000000000, summary="value jumped", site="plant-a")
+    values.update(rest)
+    return AlertTransition.create(**values)
+
+
+@pytest.fixture
+def notifier(redis_url, slack_api):  # noqa: F811
+    """Makes started notifiers on the test Redis and the fake Slack; closes their clients after the test."""
+    clients = []
+
+    def make(consumer: str = "n1", claim_idle_ms: int = 60_000, token: str = TOKEN) -> Notifier:
+        client = connect(redis_url)
+        clients.append(client)
+        made = Notifier(client=client, slack=slack_client(token, slack_api.url), default_channel="#alerts",
+                        consumer=consumer, claim_idle_ms=claim_idle_ms)
+        made.start()
+        return made
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def _pending(redis_client) -> int:
+    return redis_client.xpending(ALERT_STREAM, GROUP)["pending"]
+
+
+def test_one_firing_alert_becomes_exactly_one_slack_message(redis_client, slack_api, notifier):  # noqa: F811
+    alert = _alert()
+    AlertSink(redis_client).write([alert])
+    delivering = notifier()
+    assert delivering.process_once() == 1
+    assert delivering.process_once() == 0
+    [posted] = slack_api.calls_to("chat.postMessage")
+    expected = firing_message(alert)
+    assert (posted["channel"], posted["text"], posted["blocks"]) == ("#alerts", expected.text, list(expected.blocks))
+    assert "thread_ts" not in posted
+    assert _pending(redis_client) == 0
+
+
+def test_the_rule_channel_wins_over_the_default(redis_client, slack_api, notifier):  # noqa: F811
+    AlertSink(redis_client).write([_alert(channel="#ops")])
+    notifier().process_once()
+    assert [call["channel"] for call in slack_api.calls_to("chat.postMessage")] == ["#ops"]
+
+
+def test_resolve_replies_in_the_thread_and_marks_the_original(redis_client, slack_api, notifier):  # noqa: F811
+    firing, resolved = _alert(), _alert("resolved", "7-0", value=3.0, ts=1700000060000, fired_event_id="1-0")
+    AlertSink(redis_client).write([firing, resolved])
+    assert notifier().process_once() == 2
+    _, reply = slack_api.calls_to("chat.postMessage")
+    [update] = slack_api.calls_to("chat.update")
+    original_ts = slack_api.answers_to("chat.postMessage")[0]["ts"]
+    assert (reply["channel"], reply["thread_ts"]) == ("C0ALERTS", original_ts)
+    assert reply["text"] == resolved_reply(resolved).text
+    assert (update["channel"], update["ts"]) == ("C0ALERTS", original_ts)
+    edited = resolved_original(firing, resolved)
+    assert slack_api.message("C0ALERTS", original_ts)["blocks"] == list(edited.blocks)
+
+
+def test_entries_a_crashed_consumer_left_pending_are_delivered_once(redis_client, slack_api, notifier):  # noqa: F811
+    AlertSink(redis_client).write([_alert()])
+    notifier(consumer="crashed")
+    redis_client.xreadgroup(GROUP, "crashed", {ALERT_STREAM: ">"})  # read, then "crash" before any XACK
+    successor = notifier(consumer="successor", claim_idle_ms=20)
+    time.sleep(0.05)  # let the entry become idle for longer than claim_idle_ms
+    assert successor.process_once() == 1
+    assert successor.process_once() == 0
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+    assert _pending(redis_client) == 0
+
+
+def test_a_pending_entry_trimmed_from_the_stream_is_acked_without_a_post(redis_client, slack_api, notifier):  # noqa: F811
+    AlertSink(redis_client).write([_alert(), _alert(sensor_id="t2")])
+    notifier(consumer="crashed")
+    [[_, read]] = redis_client.xreadgroup(GROUP, "crashed", {ALERT_STREAM: ">"})
+    redis_client.xdel(ALERT_STREAM, read[0][0])  # as MAXLEN trimming does to an old entry
+    successor = notifier(consumer="successor", claim_idle_ms=20)
+    time.sleep(0.05)
+    assert successor.process_once() == 2
+    assert [call["text"].split(":")[0] for call in slack_api.calls_to("chat.postMessage")] == [
+        "[CRITICAL] spike on t2 (plant-a)"]
+    assert _pending(redis_client) == 0
+
+
+def test_an_alert_already_posted_is_only_acked(redis_client, slack_api, notifier):  # noqa: F811
+    alert = _alert()
+    # The same transition twice on the stream, as after a crash between the Slack post and the XACK.
+    redis_client.xadd(ALERT_STREAM, alert.to_fields())
+    redis_client.xadd(ALERT_STREAM, alert.to_fields())
+    assert notifier().process_once() == 2
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+    assert _pending(redis_client) == 0
+
+
+def test_rate_limited_then_accepted_is_delivered_once(redis_client, slack_api, notifier):  # noqa: F811
+    delivering = notifier()
+    AlertSink(redis_client).write([_alert()])
+    slack_api.fail_next(1, status=429, retry_after=0)
+    assert delivering.process_once() == 1
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+    assert slack_api.state.failures == []
+
+
+def test_slack_down_beyond_retries_leaves_the_alert_pending_until_a_later_claim(
+        redis_client, slack_api, notifier):  # noqa: F811
+    delivering = notifier(claim_idle_ms=20)
+    AlertSink(redis_client).write([_alert(), _alert(sensor_id="t2")])
+    slack_api.fail_next(3, status=500)  # the first try and both retries
+    assert delivering.process_once() == 0
+    assert _pending(redis_client) == 2 and redis_client.xlen(UNDELIVERABLE_STREAM) == 0
+    time.sleep(0.05)
+    assert delivering.process_once() == 2
+    assert [call["text"].split(": ")[0] for call in slack_api.calls_to("chat.postMessage")] == [
+        "[CRITICAL] spike on t1 (plant-a)", "[CRITICAL] spike on t2 (plant-a)"]
+
+
+def test_a_permanent_error_parks_the_alert_and_the_stream_moves_on(redis_client, slack_api, notifier):  # noqa: F811
+    lost, fine = _alert(channel="#nowhere"), _alert(sensor_id="t2")
+    AlertSink(redis_client).write([lost, fine])
+    assert notifier().process_once() == 2
+    [(_, parked)] = redis_client.xrange(UNDELIVERABLE_STREAM)
+    assert parked[b"_error"] == b"channel_not_found"
+    assert AlertTransition.from_fields({k: v for k, v in parked.items() if not k.startswith(b"_")}) == lost
+    assert [call["channel"] for call in slack_api.calls_to("chat.postMessage")] == ["#alerts"]
+    assert _pending(redis_client) == 0
+
+
+def test_a_malformed_entry_is_parked_with_the_reason(redis_client, slack_api, notifier):  # noqa: F811
+    redis_client.xadd(ALERT_STREAM, {"rule": "spike", "ts": "yesterday"})
+    assert notifier().process_once() == 1
+    [(_, parked)] = redis_client.xrange(UNDELIVERABLE_STREAM)
+    assert parked[b"_error"].startswith(b"malformed alert entry: invalid literal for int()")
+    assert slack_api.calls_to("chat.postMessage") == []
+
+
+def test_a_rejected_token_refuses_to_start(slack_api, notifier):  # noqa: F811
+    with pytest.raises(NotifierRefused, match=r"rejected the bot token \(invalid_auth\): check SLACK_BOT_TOKEN"):
+        notifier(token="xoxb-wrong")
+
+
+def _cli_env(**changes: str | None) -> dict[str, str | None]:
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_BOT_TOKEN_FILE": None, "SLACK_CHANNEL": "#alerts",
+           "SLACK_API_URL": None, "REDIS_URL": None}
+    env.update(changes)
+    return env
+
+
+def test_cli_without_a_token_refuses_clearly():
+    result = CliRunner().invoke(app, [], env=_cli_env(SLACK_BOT_TOKEN=None, REDIS_URL="redis://127.0.0.1:1/0"))
+    assert result.exit_code == 2
+    assert "no Slack token: the notifier is off. Set SLACK_BOT_TOKEN" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_without_redis_url_says_where_to_get_one():
+    result = CliRunner().invoke(app, [], env=_cli_env())
+    assert result.exit_code == 2
+    assert "REDIS_URL is not set" in result.output and "tocsin demo" in result.output
+
+
+def test_cli_with_a_wrong_token_refuses_without_showing_it(redis_url, slack_api):  # noqa: F811
+    env = _cli_env(SLACK_BOT_TOKEN="xoxb-wrong-secret", SLACK_API_URL=slack_api.url, REDIS_URL=redis_url)
+    result = CliRunner().invoke(app, [], env=env)
+    assert result.exit_code == 2
+    assert "invalid_auth" in result.output and "xoxb-wrong-secret" not in result.output
+
+
+def test_cli_delivers_and_exits_when_idle(redis_url, redis_client, slack_api):  # noqa: F811
+    AlertSink(redis_client).write([_alert()])
+    env = _cli_env(SLACK_API_URL=slack_api.url, REDIS_URL=redis_url)
+    result = CliRunner().invoke(app, ["--max-idle", "0", "--consumer", "cli"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "stopped after 1 alerts" in result.output
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+
+
+def test_cli_stops_cleanly_on_sigterm(redis_url, slack_api):  # noqa: F811
+    env = dict(os.environ)
+    for name, value in _cli_env(SLACK_API_URL=slack_api.url, REDIS_URL=redis_url).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    process = subprocess.Popen([sys.executable, "-c", "from alerts.cli import app; app()"], env=env,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert "Ctrl-C to stop" in process.stderr.readline()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert "stopped after 0 alerts" in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()

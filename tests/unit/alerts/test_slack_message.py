@@ -1,0 +1,94 @@
+"""Slack messages built from alert transitions: content, Block Kit shape, escaping, limits."""
+
+from __future__ import annotations
+
+import json
+
+from alerts.slack_message import firing_message, resolved_original, resolved_reply
+from alerts.transition import AlertTransition
+from tests.slack_api import block_kit_problem
+
+
+def _firing(**changes) -> AlertTransition:
+    values = dict(rule="temp-high", sensor_id="boiler-7", state="firing", event_id="1700000000000-3",
+                  severity="critical", value=97.25, score=0.987654, ts=1700000000000,
+                  summary="temperature above 90 for 3 readings", site="plant-a", expected="<= 90")
+    values.update(changes)
+    return AlertTransition.create(**values)
+
+
+def _resolved(**changes) -> AlertTransition:
+    values = dict(rule="temp-high", sensor_id="boiler-7", state="resolved", event_id="1700000300000-0",
+                  severity="critical", value=71.5, score=0.2, ts=1700000300000, summary="back under 90",
+                  site="plant-a", fired_event_id="1700000000000-3")
+    values.update(changes)
+    return AlertTransition.create(**values)
+
+
+def _all_text(message) -> str:
+    return json.dumps(message.blocks)
+
+
+def test_firing_message_shows_every_fact_of_the_alert():
+    message = firing_message(_firing())
+    header = message.blocks[0]
+    assert header["type"] == "header"
+    assert header["text"]["text"] == ":red_circle: CRITICAL: temp-high on boiler-7 (plant-a)"
+    facts = {f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in message.blocks[2]["fields"]}
+    assert facts == {
+        "*Rule*": "`temp-high`", "*Sensor*": "`boiler-7`", "*Site*": "plant-a",
+        "*Severity*": ":red_circle: critical", "*Value*": "97.25 (expected &lt;= 90)",
+        "*Score*": "0.987654", "*Event time*": "2023-11-14T22:13:20.000Z",
+    }
+    context = message.blocks[-1]
+    assert context["type"] == "context"
+    assert _firing().id in context["elements"][0]["text"]
+
+
+def test_firing_fallback_text_reads_alone():
+    assert firing_message(_firing()).text == (
+        "[CRITICAL] temp-high on boiler-7 (plant-a): value 97.25 (expected <= 90) at 2023-11-14T22:13:20.000Z. "
+        "temperature above 90 for 3 readings")
+
+
+def test_severity_picks_the_emoji_and_unknown_severity_gets_a_bell():
+    assert firing_message(_firing(severity="warning")).blocks[0]["text"]["text"].startswith(":large_orange_circle:")
+    assert firing_message(_firing(severity="info")).blocks[0]["text"]["text"].startswith(":large_blue_circle:")
+    assert firing_message(_firing(severity="odd")).blocks[0]["text"]["text"].startswith(":bell: ODD:")
+
+
+def test_missing_value_site_and_expected_are_shown_as_such():
+    message = firing_message(_firing(value=float("nan"), site="", expected="", summary=""))
+    facts = {f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in message.blocks[1]["fields"]}
+    assert facts["*Value*"] == "n/a" and facts["*Site*"] == "-"
+    assert message.text == "[CRITICAL] temp-high on boiler-7: value n/a at 2023-11-14T22:13:20.000Z"
+
+
+def test_slack_control_characters_in_names_are_escaped():
+    message = firing_message(_firing(sensor_id="a<b>&c", summary="<!channel> look"))
+    text = _all_text(message)
+    assert "a&lt;b&gt;&amp;c" in text and "&lt;!channel&gt; look" in text
+    assert "<!channel>" not in text
+
+
+def test_resolved_reply_is_short():
+    reply = resolved_reply(_resolved())
+    assert reply.text == "[RESOLVED] temp-high on boiler-7 at 2023-11-14T22:18:20.000Z: value 71.5"
+    assert [block["type"] for block in reply.blocks] == ["section", "context"]
+    assert _resolved().id in reply.blocks[1]["elements"][0]["text"]
+
+
+def test_resolved_original_keeps_the_firing_facts_and_says_resolved():
+    edited = resolved_original(_firing(), _resolved())
+    assert edited.blocks[0]["text"]["text"] == (
+        ":white_check_mark: RESOLVED (was CRITICAL): temp-high on boiler-7 (plant-a)")
+    assert "97.25" in _all_text(edited)
+    assert "Resolved at 2023-11-14T22:18:20.000Z, value 71.5" in _all_text(edited)
+    assert edited.text.startswith("[RESOLVED, was CRITICAL] temp-high on boiler-7")
+
+
+def test_every_message_is_valid_block_kit_even_with_huge_text():
+    huge = _firing(summary="x" * 5000, rule="r" * 300)
+    for message in (firing_message(huge), resolved_reply(_resolved()), resolved_original(huge, _resolved())):
+        assert block_kit_problem(list(message.blocks), message.text) == ""
+    assert len(firing_message(huge).blocks[0]["text"]["text"]) == 150
