@@ -22,6 +22,7 @@ class RuleState:
     firing: bool = False
     fired_event_id: str = ""  # the event that fired the alert; a resolve points back to it
     clears: int = 0
+    peak: "Observation | None" = None  # the most anomalous event of the current run, reported on firing
 
     @property
     def pending(self) -> bool:
@@ -46,15 +47,18 @@ def step(rule: Rule, state: RuleState, obs: Observation, sensor: SensorInfo) -> 
 
     The alert fires once the condition has held for `rule.for_` (consecutive events, or a span of event
     time) and resolves after `rule.resolve_after` consecutive non-matching events. An event the condition
-    cannot judge (NaN score) leaves the state untouched.
+    cannot judge (NaN score) leaves the state untouched. A firing transition is caused by the event that
+    completes `for` (its `event_id` and `ts`), but reports the value, score and expectation of the run's
+    most anomalous event (the earliest of the highest score): a one-reading spike is reported as the spike.
 
     >>> from alerts.rules import parse_rules
     >>> rule = parse_rules("rules: [{name: hot, when: {value_above: 80}, for: 2}]").rules[0]
     >>> state, pump = RuleState(), SensorInfo("pump-1")
     >>> step(rule, state, Observation("pump-1", "0-0", 0, 90.0, 0.5), pump) is None
     True
-    >>> step(rule, state, Observation("pump-1", "1-0", 1, 95.0, 0.5), pump).state
-    'firing'
+    >>> fired = step(rule, state, Observation("pump-1", "1-0", 1, 85.0, 0.4), pump)
+    >>> fired.state, fired.event_id, fired.value
+    ('firing', '1-0', 90.0)
     >>> step(rule, state, Observation("pump-1", "2-0", 2, 20.0, 0.5), pump).fired_event_id
     '1-0'
     """
@@ -66,11 +70,16 @@ def step(rule: Rule, state: RuleState, obs: Observation, sensor: SensorInfo) -> 
         if state.matches == 0:
             state.since_ms = obs.ts_ms
         state.matches += 1
-        if state.firing or not rule.for_.reached(state.matches, max(0, obs.ts_ms - state.since_ms)):
+        if state.firing:
             return None
+        if state.peak is None or obs.score > state.peak.score:
+            state.peak = obs
+        if not rule.for_.reached(state.matches, max(0, obs.ts_ms - state.since_ms)):
+            return None
+        peak, state.peak = state.peak, None
         state.firing, state.fired_event_id = True, obs.event_id
-        return _transition(rule, obs, sensor, FIRING)
-    state.matches, state.since_ms = 0, 0
+        return _transition(rule, obs, sensor, FIRING, reported=peak)
+    state.matches, state.since_ms, state.peak = 0, 0, None
     if not state.firing:
         return None
     state.clears += 1
@@ -100,15 +109,17 @@ def evaluate(
 
 
 def _transition(
-    rule: Rule, obs: Observation, sensor: SensorInfo, state: str, fired_event_id: str = ""
+    rule: Rule, obs: Observation, sensor: SensorInfo, state: str, fired_event_id: str = "",
+    reported: Observation | None = None,
 ) -> AlertTransition:
+    shown = reported or obs
     summary = rule.render_summary(
-        sensor_id=obs.sensor_id, rule=rule.name, value=obs.value, score=obs.score, expected=obs.expected,
+        sensor_id=obs.sensor_id, rule=rule.name, value=shown.value, score=shown.score, expected=shown.expected,
         site=sensor.site, severity=rule.severity, type=sensor.type,
     )
     return AlertTransition.create(
         rule=rule.name, sensor_id=obs.sensor_id, state=state, event_id=obs.event_id,
-        severity=rule.severity, value=obs.value, score=obs.score, ts=obs.ts_ms, summary=summary,
-        site=sensor.site, channel=rule.channel or sensor.channel, expected=obs.expected,
+        severity=rule.severity, value=shown.value, score=shown.score, ts=obs.ts_ms, summary=summary,
+        site=sensor.site, channel=rule.channel or sensor.channel, expected=shown.expected,
         fired_event_id=fired_event_id,
     )

@@ -60,9 +60,11 @@ def redacted(url: str) -> str:
 class EmbeddedRedis:
     """A private redis-server on a free loopback port, with its data in `workdir`; stop() ends it."""
 
-    def __init__(self, workdir: str | Path | None = None, port: int | None = None) -> None:
+    def __init__(self, workdir: str | Path | None = None, port: int | None = None, persist: bool = False) -> None:
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="tocsin-redis-"))
         self.port = port
+        # Persisted, the streams outlive a restart and stay consistent with the job's checkpoint.
+        self.persist = persist
         self.process: subprocess.Popen | None = None
 
     @property
@@ -77,7 +79,7 @@ class EmbeddedRedis:
         log = open(self.workdir / "redis.log", "ab")
         self.process = subprocess.Popen(
             [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.workdir), "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+             "--dir", str(self.workdir), "--save", "", "--appendonly", "yes" if self.persist else "no", "--protected-mode", "no"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         client = redis.Redis.from_url(self.url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from pathlib import Path
 
 
 class JavaMissing(RuntimeError):
@@ -25,11 +26,32 @@ def check_java() -> None:
     )
 
 
+LOG4J = """\
+rootLogger.level = warn
+rootLogger.appenderRef.file.ref = file
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {path}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n
+"""
+
+
+def log_to_file(log_dir: Path) -> dict[str, str]:
+    """Spark settings that send the JVM's log to log_dir/spark.log instead of the terminal."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    properties = log_dir / "log4j2.properties"
+    properties.write_text(LOG4J.format(path=(log_dir / "spark.log").resolve()))
+    return {"spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{properties.resolve()}"}
+
+
 def build_session(master: str = "local[*]", app_name: str = "tocsin", shuffle_partitions: int | None = None,
-                  extra_conf: dict[str, str] | None = None):
+                  extra_conf: dict[str, str] | None = None, log_dir: Path | None = None):
     """A SparkSession for `master`; the Python workers use this interpreter, so tocsin is importable there."""
     check_java()
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    extra_conf = {**(log_to_file(log_dir) if log_dir else {}), **(extra_conf or {})}
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no surprise network interface on a laptop
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     from pyspark.sql import SparkSession
@@ -45,8 +67,10 @@ def build_session(master: str = "local[*]", app_name: str = "tocsin", shuffle_pa
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", os.environ.get("TOCSIN_DRIVER_MEMORY", "2g"))
+        # The source's `url` option may carry a Redis password: keep it out of plans, logs and the UI.
+        .config("spark.sql.redaction.string.regex", r"(?i)(?<=://)[^/@\s]*(?=@)")
     )
-    for key, value in (extra_conf or {}).items():
+    for key, value in extra_conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel(os.environ.get("TOCSIN_SPARK_LOG_LEVEL", "ERROR"))

@@ -1,0 +1,148 @@
+"""`tocsin`: the console script. Each subcommand validates its options, then calls one runner."""
+
+from __future__ import annotations
+
+import logging
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from detector.events import stream_names
+
+app = typer.Typer(help="tocsin: real-time anomaly triggers from sensor streams to Redis and Slack.",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False, add_completion=False)
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class StartingOffsets(str, Enum):
+    """Where a fresh checkpoint starts reading, as Spark's Kafka source names it."""
+
+    earliest = "earliest"
+    latest = "latest"
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print an error for a person and exit with `code`."""
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def load_rule_set(rules: Optional[Path]):
+    """The rules file, or the shipped default rules; a bad file exits with file, line and field."""
+    from alerts.rules import RuleFileError, default_rules, load_rules
+
+    try:
+        return load_rules(rules) if rules else default_rules()
+    except RuleFileError as exc:
+        fail(str(exc))
+
+
+def require_java() -> None:
+    """Exit with how to get Java when Spark could not start without it."""
+    from detector.spark import JavaMissing, check_java
+
+    try:
+        check_java()
+    except JavaMissing as exc:
+        fail(str(exc))
+
+
+@app.command()
+def detect(
+    master: str = typer.Option("local[*]", help="Spark master: local[*], local[2], spark://host:7077 ..."),
+    checkpoint: Path = typer.Option(Path("var/checkpoint"), help="Checkpoint directory (offsets + per-sensor state)."),
+    trigger: str = typer.Option("0 seconds", help="Micro-batch interval ('0 seconds' = as soon as the last ends, "
+                                "'2 seconds', '500ms') or 'availableNow' (read what is there, then stop)."),
+    max_records_per_trigger: Optional[int] = typer.Option(50_000, min=1, help="Admission control: most events per micro-batch."),
+    rules: Optional[Path] = typer.Option(None, help="Alert rules YAML file (default: the shipped rules)."),
+    shards: int = typer.Option(1, min=1, help="Number of event streams (tocsin:events:0..N-1; 1 = tocsin:events)."),
+    starting_offsets: StartingOffsets = typer.Option(StartingOffsets.earliest, help="Where a fresh checkpoint starts."),
+    model: str = typer.Option("", help="Detector name (default: the default detector). See `tocsin models`."),
+    log_dir: Path = typer.Option(Path("var/log"), help="Where Spark's log goes."),
+) -> None:
+    """Run the detector job until stopped (Ctrl-C or SIGTERM stop it cleanly).
+
+    Redis comes from REDIS_URL; when it is unset, an embedded redis-server is started and its address printed.
+    """
+    from detector.console import BatchPrinter
+    from detector.job import BadOption, DetectorConfig, trigger_args
+    from detector.runner import redis_url_or_embedded, run_detector, stop_on_signals
+    from models import DEFAULT_DETECTOR, names
+
+    ruleset = load_rule_set(rules)
+    require_java()
+    model = model or DEFAULT_DETECTOR
+    if model not in names():
+        fail(f"--model: unknown detector {model!r}; known: {', '.join(names())}")
+    try:
+        trigger_args(trigger)
+    except BadOption as exc:
+        fail(str(exc))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with redis_url_or_embedded(Path("var/redis"), console.print) as url, stop_on_signals() as stop:
+        config = DetectorConfig(redis_url=url, streams=stream_names(shards), checkpoint=str(checkpoint.resolve()),
+                                trigger=trigger, max_records_per_trigger=max_records_per_trigger,
+                                starting_offsets=starting_offsets.value, model=model)
+        console.print(f"Detector: reading {', '.join(config.streams)} on {master}; checkpoint {config.checkpoint}; "
+                      f"Spark log in {log_dir / 'spark.log'}. Ctrl-C stops.")
+        printer = BatchPrinter(console)
+        run_detector(config, ruleset, master=master, log_dir=log_dir, on_batch=printer, stop=stop)
+        console.print(f"Stopped after {printer.batches} micro-batches: {len(printer.alerts)} alert transitions, "
+                      f"{printer.dead_letters} dead letters.")
+
+
+@app.command()
+def demo(
+    scenario: str = typer.Option("default", help="Built-in scenario name or scenario file (`tocsin simulate list`)."),
+    master: str = typer.Option("local[*]", help="Spark master."),
+    shards: int = typer.Option(2, min=1, help="Event streams to spread the sensors over."),
+    rules: Optional[Path] = typer.Option(None, help="Alert rules YAML file (default: the shipped rules)."),
+    out: Path = typer.Option(Path("var/demo"), help="Where each run keeps its checkpoint, logs and Redis data."),
+) -> None:
+    """Run the whole system on embedded defaults for about a minute, then print a summary.
+
+    Embedded Redis, the simulator, the detector on local Spark (and Slack when SLACK_BOT_TOKEN is set);
+    each alert is printed as it fires.
+    """
+    from detector.demo import run_demo
+    from simulator.scenario_file import ScenarioError, find_scenario
+
+    ruleset = load_rule_set(rules)
+    require_java()
+    try:
+        find_scenario(scenario)
+    except ScenarioError as exc:
+        fail(str(exc))
+    root = (out / time.strftime("%Y%m%d-%H%M%S")).resolve()
+    run_demo(root, ruleset, scenario_name=scenario, master=master, shards=shards, console=console)
+
+
+@app.command("models")
+def list_models() -> None:
+    """List the detectors a sensor model can use."""
+    from models import DEFAULT_DETECTOR, names
+
+    for name in names():
+        console.print(f"{name}{'  (default)' if name == DEFAULT_DETECTOR else ''}")
+
+
+def mount_subcommands() -> None:
+    """Add the subcommands that live with their own packages."""
+    from alerts.cli import notify
+    from simulator.cli import app as simulate
+
+    app.command("notify")(notify)
+    app.add_typer(simulate, name="simulate", help="Publish simulator scenarios to the event streams.")
+
+
+mount_subcommands()
+
+
+def main() -> None:
+    """Entry point of the `tocsin` console script."""
+    app()

@@ -1,0 +1,79 @@
+"""The detector job: Redis Streams source -> per-sensor state -> Redis sink, as one streaming query."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from alerts.rules import RuleSet
+from detector.registry import SensorRegistry
+from detector.sink import BatchReport, RedisBatchSink
+from detector.stateful import OUTPUT_SCHEMA, STATE_SCHEMA, SensorStep
+from models import DEFAULT_DETECTOR
+
+TRIGGER = re.compile(r"^\s*(\d+(\.\d+)?)\s*(ms|milliseconds?|s|seconds?|m|minutes?)\s*$")
+
+
+class BadOption(ValueError):
+    """A detector option with a value it cannot take; the message names the option."""
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Everything the job needs to start, validated by the CLI."""
+
+    redis_url: str
+    streams: list[str]
+    checkpoint: str
+    trigger: str = "0 seconds"
+    max_records_per_trigger: int | None = None
+    starting_offsets: str = "earliest"
+    model: str = DEFAULT_DETECTOR
+    model_params: dict = field(default_factory=dict)
+    query_name: str = "tocsin-detector"
+
+
+def trigger_args(trigger: str) -> dict:
+    """Keyword arguments for DataStreamWriter.trigger: an interval such as '2 seconds', or 'availableNow'.
+
+    >>> trigger_args("500ms")
+    {'processingTime': '500 milliseconds'}
+    >>> trigger_args("availableNow")
+    {'availableNow': True}
+    """
+    if trigger.strip().lower() in ("availablenow", "available-now", "once"):
+        return {"availableNow": True}
+    match = TRIGGER.match(trigger)
+    if not match:
+        raise BadOption(f"--trigger: {trigger!r} is not an interval like '2 seconds', '500ms' or 'availableNow'")
+    amount, unit = float(match.group(1)), match.group(3)
+    millis = amount * (1 if unit == "ms" or unit.startswith("milli") else 1000 if unit.startswith("s") else 60_000)
+    return {"processingTime": f"{int(millis)} milliseconds"}
+
+
+def start_detector(spark, config: DetectorConfig, rules: RuleSet, registry: SensorRegistry, client,
+                   on_batch: Callable[[BatchReport], None] | None = None):
+    """Start the streaming query; returns the StreamingQuery (the caller awaits or stops it)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.streaming.state import GroupStateTimeout
+
+    from detector.source import read_events
+
+    events = read_events(spark, config.redis_url, config.streams,
+                         max_records_per_trigger=config.max_records_per_trigger,
+                         starting_offsets=config.starting_offsets)
+    step = SensorStep(rules=rules, registry=registry, model=config.model, model_params=dict(config.model_params))
+    scored = (
+        events.withColumn("sensor_key", F.coalesce(F.trim("sensor_id"), F.lit("")))
+        .groupBy("sensor_key")
+        .applyInPandasWithState(step, OUTPUT_SCHEMA, STATE_SCHEMA, "update", GroupStateTimeout.NoTimeout)
+    )
+    return (
+        scored.writeStream.queryName(config.query_name)
+        .option("checkpointLocation", config.checkpoint)
+        .outputMode("update")
+        .foreachBatch(RedisBatchSink(client, on_batch))
+        .trigger(**trigger_args(config.trigger))
+        .start()
+    )
