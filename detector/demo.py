@@ -118,11 +118,18 @@ def run_demo(root: Path, rules: RuleSet, *, scenario_name: str = "default", mast
     return run
 
 
-def detected(label: Label, alerts: list[AlertTransition], grace_ms: int = 10 * 60_000) -> AlertTransition | None:
-    """The first firing alert on one of the label's sensors inside its window (plus a grace period)."""
-    hits = [a for a in alerts if a.state == FIRING and a.sensor_id in label.sensors
-            and label.start_ms <= a.ts < label.end_ms + grace_ms]
-    return min(hits, key=lambda a: a.ts, default=None)
+GRACE_MS = 10 * 60_000  # an alert this long after a labelled window still counts as detecting it
+
+
+def explains(label: Label, alert: AlertTransition) -> bool:
+    """Whether a firing alert falls on one of the label's sensors inside its window (plus the grace)."""
+    return (alert.state == FIRING and alert.sensor_id in label.sensors
+            and label.start_ms <= alert.ts < label.end_ms + GRACE_MS)
+
+
+def detected(label: Label, alerts: list[AlertTransition]) -> AlertTransition | None:
+    """The first firing alert that the label explains."""
+    return min((a for a in alerts if explains(label, a)), key=lambda a: a.ts, default=None)
 
 
 def summarize(run: DemoRun, client, printer: BatchPrinter, console: Console) -> None:
@@ -148,5 +155,9 @@ def summarize(run: DemoRun, client, printer: BatchPrinter, console: Console) -> 
         verdict = (f"[green]detected[/green] by {hit.rule} {(hit.ts - label.start_ms) / 1000:+.0f} s after it began"
                    if hit else "[yellow]not detected[/yellow]")
         console.print(f"Ground truth: {label.kind} on {', '.join(label.sensors)}: {verdict}")
+    for alert in alerts:
+        if alert.state == FIRING and not any(explains(label, alert) for label in run.truth):
+            console.print(f"Not in the ground truth: {alert.rule} on {alert.sensor_id} (value {alert.value:.4g}, "
+                          f"{alert.expected}): the noise itself had an outlier there, or a false alarm")
     console.print(f"Checkpoint: {run.checkpoint}\nLogs: {run.logs / 'spark.log'}, {run.root / 'redis' / 'redis.log'}; "
                   f"labels: {run.root / 'labels.jsonl'}")

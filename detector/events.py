@@ -10,6 +10,7 @@ from datetime import datetime
 REQUIRED = ("sensor_id", "ts", "value")
 OPTIONAL = ("device_id", "site", "unit", "labels")
 MAX_SENSOR_ID = 200
+REPLACEMENT = "\ufffd"  # what the reader puts in place of bytes that are not UTF-8
 # Event times outside [2000-01-01, 2100-01-01) are almost always a unit mistake (seconds, microseconds).
 MIN_TS_MS = 946_684_800_000
 MAX_TS_MS = 4_102_444_800_000
@@ -97,6 +98,9 @@ def parse_event(fields: dict[str, str]) -> Event:
     missing = [name for name in REQUIRED if name not in fields or fields[name] is None]
     if missing:
         raise InvalidEvent(f"missing field(s): {', '.join(missing)}")
+    undecodable = [name for name, text in fields.items() if REPLACEMENT in str(text)]
+    if undecodable:
+        raise InvalidEvent(f"{', '.join(sorted(undecodable))}: not valid UTF-8")
     sensor_id = fields["sensor_id"].strip()
     if not sensor_id:
         raise InvalidEvent("sensor_id: empty")

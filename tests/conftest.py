@@ -40,3 +40,6 @@ def spark():
     session = build_session("local[2]", app_name="tocsin-tests", shuffle_partitions=2)
     yield session
     session.stop()
+
+
+from tests.slack_api import slack_api  # noqa: E402,F401  (fixture: the local Slack Web API server)
