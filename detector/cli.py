@@ -69,9 +69,9 @@ def detect(
 
     Redis comes from REDIS_URL; when it is unset, an embedded redis-server is started and its address printed.
     """
-    from detector.console import BatchPrinter
     from detector.job import BadOption, DetectorConfig, trigger_args
-    from detector.runner import redis_url_or_embedded, run_detector, stop_on_signals
+    from detector.redis_server import RedisUnavailable
+    from detector.runner import redis_url_or_embedded, stop_on_signals
     from models import DEFAULT_DETECTOR, names
 
     ruleset = load_rule_set(rules)
@@ -84,16 +84,28 @@ def detect(
     except BadOption as exc:
         fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with redis_url_or_embedded(Path("var/redis"), console.print) as url, stop_on_signals() as stop:
-        config = DetectorConfig(redis_url=url, streams=stream_names(shards), checkpoint=str(checkpoint.resolve()),
-                                trigger=trigger, max_records_per_trigger=max_records_per_trigger,
-                                starting_offsets=starting_offsets.value, model=model)
-        console.print(f"Detector: reading {', '.join(config.streams)} on {master}; checkpoint {config.checkpoint}; "
-                      f"Spark log in {log_dir / 'spark.log'}. Ctrl-C stops.")
-        printer = BatchPrinter(console)
-        run_detector(config, ruleset, master=master, log_dir=log_dir, on_batch=printer, stop=stop)
-        console.print(f"Stopped after {printer.batches} micro-batches: {len(printer.alerts)} alert transitions, "
-                      f"{printer.dead_letters} dead letters.")
+    try:
+        with redis_url_or_embedded(Path("var/redis"), console.print) as url, stop_on_signals() as stop:
+            config = DetectorConfig(redis_url=url, streams=stream_names(shards),
+                                    checkpoint=str(checkpoint.resolve()), trigger=trigger,
+                                    max_records_per_trigger=max_records_per_trigger,
+                                    starting_offsets=starting_offsets.value, model=model)
+            serve(config, ruleset, master, log_dir, stop)
+    except RedisUnavailable as exc:
+        fail(str(exc))
+
+
+def serve(config, ruleset, master: str, log_dir: Path, stop) -> None:
+    """Run the job in this process, printing alerts as they fire, until stopped."""
+    from detector.console import BatchPrinter
+    from detector.runner import run_detector
+
+    console.print(f"Detector: reading {', '.join(config.streams)} on {master}; checkpoint {config.checkpoint}; "
+                  f"Spark log in {log_dir / 'spark.log'}. Ctrl-C stops.")
+    printer = BatchPrinter(console)
+    run_detector(config, ruleset, master=master, log_dir=log_dir, on_batch=printer, stop=stop)
+    console.print(f"Stopped after {printer.batches} micro-batches: {len(printer.alerts)} alert transitions, "
+                  f"{printer.dead_letters} dead letters.")
 
 
 @app.command()

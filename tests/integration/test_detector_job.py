@@ -72,7 +72,7 @@ def test_one_injected_spike_gives_exactly_the_expected_alert_and_one_slack_messa
         posts = slack.calls_to("chat.postMessage")
         top_level = [p for p in posts if not p.get("thread_ts")]
         assert len(top_level) == 1, "exactly one Slack message; the resolve is a reply in its thread"
-        assert top_level[0]["channel"] == "C0LAB" or top_level[0]["channel"] == "#lab"
+        assert top_level[0]["channel"] == "#lab", "routed to the owners' channel from the sensor registry"
         assert label.sensors[0] in top_level[0]["text"]
         assert all(p.get("thread_ts") for p in posts[1:])
 

@@ -1,0 +1,59 @@
+"""Detectors by name: the names the configuration uses, and how to build one with checked parameters."""
+
+from __future__ import annotations
+
+import inspect
+
+from models.hst import ScaledHalfSpaceTrees
+from models.loda import Loda
+from models.sad import StandardAbsoluteDeviation
+from models.zscore import RobustZScore
+
+DEFAULT_DETECTOR = "zscore"
+
+_DETECTORS: dict[str, type] = {
+    "zscore": RobustZScore,
+    "hst": ScaledHalfSpaceTrees,
+    "sad": StandardAbsoluteDeviation,
+    "loda": Loda,
+}
+
+
+def names() -> list[str]:
+    """The registered detector names, the default first.
+
+    >>> names()
+    ['zscore', 'hst', 'sad', 'loda']
+    """
+    return list(_DETECTORS)
+
+
+def build(name: str, **params: object):
+    """A fresh detector (River `score_one` / `learn_one`) by name; unknown names or parameters raise.
+
+    >>> build("zscore", rate=0.05)
+    RobustZScore (
+      rate=0.05
+      clip=3.
+    )
+    >>> build("zscore", speed=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: detector 'zscore' has no parameter 'speed'; it takes: rate, clip
+    >>> build("prophet")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown detector 'prophet'; known: zscore, hst, sad, loda
+    """
+    detector_class = _DETECTORS.get(name) if isinstance(name, str) else None
+    if detector_class is None:
+        raise ValueError(f"unknown detector {name!r}; known: {', '.join(_DETECTORS)}")
+    accepted = list(inspect.signature(detector_class).parameters)
+    unknown = [key for key in params if key not in accepted]
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        raise ValueError(
+            f"detector {name!r} has no parameter{plural} {', '.join(map(repr, unknown))}; "
+            f"it takes: {', '.join(accepted)}"
+        )
+    return detector_class(**params)

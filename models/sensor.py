@@ -1,0 +1,191 @@
+"""One sensor's model: a detector, its calibration and the learning policy, scored one reading at a time."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from models import params as checks
+from models.calibration import AnomalyLikelihood
+from models.registry import DEFAULT_DETECTOR, build
+
+# Raw scores are clamped here before calibration, so a detector's inf cannot poison the averages.
+RAW_CAP = 1e12
+# The calibration's 99th percentile lies at least this many score resolutions above its median.
+MIN_WIDTH = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """The verdict on one reading: raw score, calibrated likelihood and what was expected."""
+
+    raw: float
+    likelihood: float
+    expected: float | None
+    low: float | None
+    high: float | None
+    warming_up: bool
+
+
+class SensorModel:
+    """A sensor's detector behind one calibration and one learning policy; picklable and small.
+
+    Every reading is scored first, then learned. The raw score becomes an anomaly likelihood
+    (`AnomalyLikelihood`), reported as 0.0 during probation: the first `warmup` readings after the
+    detector is ready. Readings with likelihood >= `threshold` are held back instead of learned, so
+    a short anomaly leaves the baseline alone; when `rebaseline_after` readings in a row are held
+    back, the anomaly has become the new normal: a fresh detector learns the held readings and
+    a short probation of `settle` readings follows. NaN and inf readings are skipped with a neutral
+    score. `ts_ms` is accepted for time-aware detectors; gaps and irregular spacing do not matter.
+
+    `detector` and `params` name a registered detector (`models.names()`); `window` and `horizon`
+    are the calibration's short average and long-run memory; `band` sets the normal range reported
+    with each score: expected +- band * the detector's spread (None for detectors without one).
+
+    >>> import random
+    >>> rng = random.Random(3)
+    >>> model = SensorModel()
+    >>> scores = [model.process(rng.gauss(50.0, 1.0), 1_700_000_000_000 + i) for i in range(400)]
+    >>> scores[0].warming_up, scores[-1].warming_up
+    (True, False)
+    >>> spike = model.process(70.0, 1_700_000_000_400)
+    >>> round(spike.likelihood, 3), round(spike.expected, 1), round(spike.low), round(spike.high)
+    (1.0, 49.9, 47, 53)
+    >>> model.count
+    401
+    """
+
+    __slots__ = (
+        "detector_name", "params", "warmup", "window", "horizon", "threshold", "rebaseline_after",
+        "settle", "band", "detector", "calibration", "count", "skipped", "rebaselines",
+        "_probation", "_held", "_ready",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        detector: str = DEFAULT_DETECTOR,
+        params: dict | None = None,
+        warmup: int = 200,
+        *,
+        window: int = 5,
+        horizon: int = 1000,
+        threshold: float = 0.99,
+        rebaseline_after: int = 30,
+        settle: int = 30,
+        band: float = 3.0,
+    ) -> None:
+        self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
+        self.detector_name = detector
+        self.params = dict(params or {})
+        self.warmup, self.window, self.horizon = warmup, window, horizon
+        self.threshold, self.rebaseline_after, self.settle = threshold, rebaseline_after, settle
+        self.band = band
+        self.detector = build(detector, **self.params)
+        self.calibration = self._calibration()
+        self.count = 0  # readings processed, skipped ones included
+        self.skipped = 0  # NaN / inf readings
+        self.rebaselines = 0
+        self._probation = warmup  # readings left before likelihoods are reported
+        self._held: list[float] = []  # readings held back during the current anomaly
+        self._ready = False  # whether the detector's scores mean something yet (it stays so)
+
+    @staticmethod
+    def _check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band) -> None:
+        owner = "SensorModel"
+        if params is not None and not isinstance(params, dict):
+            raise ValueError(f"{owner}: params must be a dict of detector parameters, got {params!r}")
+        checks.count(owner, "warmup", warmup)
+        checks.count(owner, "window", window, minimum=1)
+        checks.count(owner, "horizon", horizon, minimum=10)  # the calibration steps 10/horizon
+        checks.fraction(owner, "threshold", threshold)
+        checks.count(owner, "rebaseline_after", rebaseline_after, minimum=1)
+        checks.count(owner, "settle", settle)
+        checks.positive(owner, "band", band)
+
+    def process(self, value: float, ts_ms: int) -> Score:
+        """Score one reading against what was learned so far, then learn from it."""
+        self.count += 1
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"SensorModel.process: value must be a number, got {value!r}") from None
+        expected = self._expected()
+        if value - value != 0.0:  # NaN or inf, without a call
+            self.skipped += 1
+            return self._score(0.0, 0.0, expected, self._warming_up())
+        x = {"value": value}
+        raw = self._clamp(self.detector.score_one(x))
+        likelihood = self.calibration.likelihood(raw)
+        if self._probation > 0 or not self.calibration.ready:
+            self._learn_warming_up(x, raw)
+            return self._score(raw, 0.0, expected, True)
+        if likelihood >= self.threshold:
+            self._hold(value)
+        else:
+            self._held.clear()  # the anomaly was short: its readings stay unlearned
+            self.detector.learn_one(x)
+            self.calibration.learn(raw)
+        return self._score(raw, likelihood, expected, False)
+
+    def _warming_up(self) -> bool:
+        return self._probation > 0 or not self.calibration.ready
+
+    def _learn_warming_up(self, x: dict, raw: float) -> None:
+        self.detector.learn_one(x)
+        # Only scores of a ready detector describe its normal behaviour (HalfSpaceTrees scores 0
+        # for its whole first window), so only those count for the calibration and the probation.
+        if self._ready or self._detector_ready():
+            self.calibration.learn(raw)
+            if self._probation > 0:
+                self._probation -= 1
+
+    def _detector_ready(self) -> bool:
+        self._ready = bool(getattr(self.detector, "ready", True))
+        return self._ready
+
+    def _hold(self, value: float) -> None:
+        held = self._held
+        held.append(value)
+        if len(held) >= self.rebaseline_after:
+            self._rebaseline()
+
+    def _rebaseline(self) -> None:
+        """Accept a persisting shift: a fresh detector learns the held readings, then a probation."""
+        self.detector = build(self.detector_name, **self.params)
+        for value in self._held:
+            self.detector.learn_one({"value": value})
+        self._held.clear()
+        self.calibration = self._calibration()
+        self._probation = self.settle
+        self._ready = False
+        self.rebaselines += 1
+
+    def _calibration(self) -> AnomalyLikelihood:
+        # A detector may say how far apart its raw scores must be to differ (z-scores: 1 sigma).
+        min_width = MIN_WIDTH * getattr(self.detector, "score_resolution", 0.0)
+        return AnomalyLikelihood(self.window, self.horizon, min_width)
+
+    def _expected(self) -> tuple[float, float] | None:
+        expected_one = getattr(self.detector, "expected_one", None)
+        return expected_one("value") if expected_one is not None else None
+
+    def _score(self, raw, likelihood, expected, warming_up) -> Score:
+        if expected is None:
+            return Score(raw, likelihood, None, None, None, warming_up)
+        level, spread = expected
+        margin = self.band * spread
+        return Score(raw, likelihood, level, level - margin, level + margin, warming_up)
+
+    @staticmethod
+    def _clamp(raw: float) -> float:
+        raw = float(raw)
+        if raw != raw:
+            return 0.0
+        return RAW_CAP if raw > RAW_CAP else (-RAW_CAP if raw < -RAW_CAP else raw)
+
+    def __repr__(self) -> str:
+        return (
+            f"SensorModel(detector={self.detector_name!r}, params={self.params!r}, "
+            f"count={self.count}, warming_up={self._warming_up()})"
+        )
+

@@ -1,0 +1,65 @@
+"""AnomalyLikelihood: what 0.99 means, warm-up, flat and quantized score histories."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from models.calibration import AnomalyLikelihood
+
+
+def trained(raws, **kwargs) -> AnomalyLikelihood:
+    calibration = AnomalyLikelihood(**kwargs)
+    for raw in raws:
+        calibration.likelihood(raw)
+        calibration.learn(raw)
+    return calibration
+
+
+def half_normal(n: int, seed: int = 0) -> list[float]:
+    rng = random.Random(seed)
+    return [abs(rng.gauss(0.0, 1.0)) for _ in range(n)]
+
+
+def test_zero_until_sixteen_scores_are_learned():
+    calibration = AnomalyLikelihood()
+    for raw in half_normal(15):
+        assert calibration.likelihood(raw) == 0.0
+        calibration.learn(raw)
+    assert not calibration.ready
+    assert calibration.likelihood(1e9) == 0.0
+
+
+def test_an_average_at_the_long_run_99th_percentile_is_a_likelihood_of_099():
+    calibration = trained(half_normal(5000), window=1)
+    assert calibration.q99 == pytest.approx(2.576, rel=0.1)  # half-normal 99th percentile
+    assert calibration.likelihood(calibration.q99) == pytest.approx(0.99, abs=1e-9)
+    assert calibration.likelihood(calibration.median) == pytest.approx(0.5, abs=1e-9)
+
+
+def test_the_average_of_the_window_is_judged():
+    calibration = trained(half_normal(5000), window=4)
+    calibration.likelihood(40.0)
+    for _ in range(3):
+        assert calibration.likelihood(0.0) >= 0.99  # the spike stays in the window
+    assert calibration.likelihood(0.0) < 0.5
+
+
+def test_a_flat_score_history_gives_a_half_and_no_division_by_zero():
+    calibration = trained([0.0] * 500)
+    assert calibration.likelihood(0.0) == 0.5
+    assert calibration.likelihood(1.0) == 1.0
+
+
+def test_min_width_judges_a_first_step_after_a_flat_history_on_the_detectors_scale():
+    calibration = trained([0.0] * 500, window=5, min_width=1.5)
+    assert calibration.likelihood(3.0) < 0.99  # one quantized step: 3 sigma once in five readings
+    assert calibration.likelihood(30.0) == 1.0
+
+
+def test_one_learned_spike_does_not_blind_it():
+    calibration = trained(half_normal(3000))
+    before = calibration.q99
+    calibration.learn(1e12)
+    assert calibration.q99 < 1.2 * before

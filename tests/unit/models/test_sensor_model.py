@@ -1,0 +1,213 @@
+"""SensorModel: warm-up, calibrated likelihoods, the learning policy and bad input, on seeded streams."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import pickle
+import random
+
+import pytest
+
+from models import Score, SensorModel, names
+
+T0 = 1_700_000_000_000
+
+
+def gaussian(n: int, seed: int, mean: float = 100.0, sd: float = 5.0) -> list[float]:
+    rng = random.Random(seed)
+    return [rng.gauss(mean, sd) for _ in range(n)]
+
+
+def run(model: SensorModel, values: list[float]) -> list[Score]:
+    return [model.process(value, T0 + 1000 * i) for i, value in enumerate(values)]
+
+
+def firings(likelihoods: list[float], threshold: float = 0.99, consecutive: int = 3) -> int:
+    """How often the default rule (`consecutive` readings in a row at or above `threshold`) fires."""
+    fired, streak = 0, 0
+    for likelihood in likelihoods:
+        streak = streak + 1 if likelihood >= threshold else 0
+        fired += streak == consecutive
+    return fired
+
+
+def test_no_likelihood_during_warmup_then_calibrated_likelihoods():
+    scores = run(SensorModel(warmup=200), gaussian(600, seed=1))
+    assert all(s.likelihood == 0.0 and s.warming_up for s in scores[:200])
+    assert not any(s.warming_up for s in scores[-300:])
+    assert all(0.0 <= s.likelihood <= 1.0 for s in scores)
+    assert max(s.likelihood for s in scores[-300:]) > 0.0
+
+
+def test_even_a_huge_spike_during_warmup_is_not_reported():
+    values = gaussian(300, seed=2)
+    values[50] = 1e9
+    scores = run(SensorModel(warmup=200), values)
+    assert all(s.likelihood == 0.0 for s in scores[:200])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_single_large_spike_is_likely_for_at_least_3_readings_then_falls_back(seed):
+    values = gaussian(1200, seed)
+    values[1000] = 100.0 + 20 * 5.0  # 20 sigma
+    likelihoods = [s.likelihood for s in run(SensorModel(), values)]
+    assert max(likelihoods[900:1000]) < 0.99
+    assert all(likelihood >= 0.99 for likelihood in likelihoods[1000:1003])
+    assert firings(likelihoods) == 1
+    assert max(likelihoods[1010:]) < 0.99
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_stationary_gaussian_noise_almost_never_reaches_099_and_never_fires(seed):
+    likelihoods = [s.likelihood for s in run(SensorModel(), gaussian(20_000, seed))]
+    above = sum(likelihood >= 0.99 for likelihood in likelihoods)
+    assert above / len(likelihoods) < 5e-4
+    assert firings(likelihoods) == 0
+
+
+def test_heavy_tailed_noise_rarely_fires():
+    rng = random.Random(5)
+
+    def student_t4() -> float:
+        return rng.gauss(0.0, 1.0) / math.sqrt(sum(rng.gauss(0.0, 1.0) ** 2 for _ in range(4)) / 4)
+
+    values = [round(2.5 + 0.3 * student_t4(), 3) for _ in range(20_000)]
+    likelihoods = [s.likelihood for s in run(SensorModel(), values)]
+    assert firings(likelihoods) <= 4  # a t(4) extreme now and then is not hidden, but it is rare
+
+
+@pytest.mark.parametrize("sd", [0.2, 0.3, 0.5])
+def test_a_quantized_sensor_does_not_fire_on_its_one_step_changes(sd):
+    rng = random.Random(8)
+    values = [float(round(rng.gauss(10.0, sd))) for _ in range(20_000)]
+    likelihoods = [s.likelihood for s in run(SensorModel(), values)]
+    assert firings(likelihoods) <= 1
+
+
+@pytest.mark.parametrize("value", [42.0, 0.0, -17.5, 1e9])
+def test_a_flatline_never_alarms_and_never_divides_by_zero(value):
+    scores = run(SensorModel(), [value] * 3000)
+    assert all(s.raw == 0.0 and math.isfinite(s.likelihood) and s.likelihood < 0.99 for s in scores)
+    assert scores[-1].expected == value and scores[-1].low <= value <= scores[-1].high
+
+
+def test_nan_and_inf_are_skipped_with_a_neutral_score_and_not_learned():
+    model = SensorModel()
+    run(model, gaussian(400, seed=3))
+    state = pickle.dumps(model.detector), pickle.dumps(model.calibration)
+    for bad in (float("nan"), float("inf"), float("-inf"), "nan"):
+        score = model.process(bad, T0)
+        assert (score.raw, score.likelihood, score.warming_up) == (0.0, 0.0, False)
+        assert score.expected == pytest.approx(100.0, abs=2.0)
+    assert (pickle.dumps(model.detector), pickle.dumps(model.calibration)) == state
+    assert (model.count, model.skipped) == (404, 4)
+
+
+def test_score_first_the_score_of_a_reading_never_depends_on_that_reading():
+    model = SensorModel()
+    run(model, gaussian(500, seed=4))
+    before = copy.deepcopy(model)
+    score = model.process(160.0, T0)
+    assert score.raw == before.detector.score_one({"value": 160.0})
+    level, spread = before.detector.expected_one("value")
+    assert (score.expected, score.low, score.high) == (level, level - 3 * spread, level + 3 * spread)
+
+
+def test_gaps_and_irregular_timestamps_do_not_change_the_scores():
+    values = gaussian(500, seed=6)
+    regular = [s.likelihood for s in run(SensorModel(), values)]
+    rng = random.Random(0)
+    gappy_model = SensorModel()
+    gappy = [gappy_model.process(v, T0 + i * 1000 + rng.choice([0, 10**8])) for i, v in enumerate(values)]
+    assert [s.likelihood for s in gappy] == regular
+
+
+def test_a_short_anomaly_is_not_learned():
+    normal = gaussian(1500, seed=7)
+    model = SensorModel()
+    run(model, normal[:1000])
+    level, spread = model.detector.expected_one("value")
+    scores = run(model, [v + 50.0 for v in normal[1000:1015]])  # 10 sigma, 15 readings
+    assert all(s.likelihood >= 0.99 for s in scores[1:])
+    assert model.detector.expected_one("value")[0] == pytest.approx(level)  # nothing was learned
+    after = [s.likelihood for s in run(model, normal[1015:])]
+    assert max(after[10:]) < 0.99
+    assert model.detector.expected_one("value")[0] == pytest.approx(level, abs=0.5 * spread)
+    assert model.rebaselines == 0
+
+
+def test_a_persisting_level_shift_becomes_the_new_normal_after_a_bounded_number_of_readings():
+    values = gaussian(4000, seed=8)
+    shifted = values[:1000] + [v + 50.0 for v in values[1000:]]
+    model = SensorModel(rebaseline_after=30, settle=30)
+    likelihoods = [s.likelihood for s in run(model, shifted)]
+    assert all(likelihood >= 0.99 for likelihood in likelihoods[1002:1030])  # it alarms at once
+    bound = 1000 + 30 + 30 + model.window  # held readings, then the probation, then the window
+    assert max(likelihoods[bound:]) < 0.99  # and stops alarming: the shift is the new normal
+    assert firings(likelihoods[bound:]) == 0
+    assert model.rebaselines == 1
+    assert model.detector.expected_one("value")[0] == pytest.approx(150.0, abs=1.0)
+
+
+def test_pickled_state_is_small_and_restarts_where_it_stopped():
+    model = SensorModel()
+    values = gaussian(10_000, seed=9)
+    run(model, values[:5000])
+    blob = pickle.dumps(model)
+    assert len(blob) < 2000
+    restored = pickle.loads(blob)
+    assert run(restored, values[5000:]) == run(model, values[5000:])
+    assert restored.count == model.count == 10_000
+
+
+def test_score_is_a_frozen_value():
+    score = SensorModel().process(1.0, T0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        score.likelihood = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("value", ["high", None, [1.0]])
+def test_a_value_that_is_not_a_number_is_refused(value):
+    with pytest.raises(ValueError, match="SensorModel.process: value must be a number, got"):
+        SensorModel().process(value, T0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"detector": "prophet"}, "unknown detector 'prophet'"),
+        ({"params": {"rate": 2.0}}, r"RobustZScore: rate must be in \(0, 1\]"),
+        ({"params": [("rate", 0.1)]}, "SensorModel: params must be a dict"),
+        ({"warmup": -1}, "SensorModel: warmup must be an integer >= 0"),
+        ({"window": 0}, "SensorModel: window must be an integer >= 1"),
+        ({"horizon": 5}, "SensorModel: horizon must be an integer >= 10"),
+        ({"threshold": 1.5}, r"SensorModel: threshold must be in \(0, 1\]"),
+        ({"rebaseline_after": 0}, "SensorModel: rebaseline_after must be an integer >= 1"),
+        ({"band": 0.0}, "SensorModel: band must be above 0"),
+    ],
+)
+def test_bad_settings_are_refused_naming_them(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SensorModel(**kwargs)
+
+
+@pytest.mark.parametrize("name", names())
+def test_every_detector_goes_through_the_same_model(name):
+    values = gaussian(1500, seed=10)
+    values += [v + 50.0 for v in gaussian(60, seed=11)]  # a 10 sigma shift
+    values += [float("nan")]
+    model = SensorModel(detector=name)
+    scores = run(model, values)
+    assert all(0.0 <= s.likelihood <= 1.0 and math.isfinite(s.raw) for s in scores)
+    assert max(s.likelihood for s in scores[600:1500]) < 0.99
+    assert firings([s.likelihood for s in scores[1500:1560]]) >= 1
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.process(100.0, T0) == model.process(100.0, T0)
+
+
+@pytest.mark.parametrize("name", names())
+def test_every_detector_stays_quiet_on_a_flatline(name):
+    scores = run(SensorModel(detector=name), [3.5] * 1200)
+    assert max(s.likelihood for s in scores) < 0.99
