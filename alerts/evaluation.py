@@ -39,7 +39,9 @@ class Observation:
     ts_ms: int  # event time, epoch ms
     value: float
     score: float  # calibrated anomaly likelihood in [0, 1]; NaN while the model cannot tell
-    expected: str = ""  # the model's explanation, e.g. "expected 20.1 (19.2..21.0)"
+    # The model's explanation, e.g. "expected 20.1 (19.2..21.0)": anything whose str() says it, so the
+    # text is only formatted for the rare event that makes a transition.
+    expected: object = ""
 
 
 def step(rule: Rule, state: RuleState, obs: Observation, sensor: SensorInfo) -> AlertTransition | None:
@@ -114,12 +116,12 @@ def _transition(
 ) -> AlertTransition:
     shown = reported or obs
     summary = rule.render_summary(
-        sensor_id=obs.sensor_id, rule=rule.name, value=shown.value, score=shown.score, expected=shown.expected,
+        sensor_id=obs.sensor_id, rule=rule.name, value=shown.value, score=shown.score, expected=str(shown.expected),
         site=sensor.site, severity=rule.severity, type=sensor.type,
     )
     return AlertTransition.create(
         rule=rule.name, sensor_id=obs.sensor_id, state=state, event_id=obs.event_id,
         severity=rule.severity, value=shown.value, score=shown.score, ts=obs.ts_ms, summary=summary,
-        site=sensor.site, channel=rule.channel or sensor.channel, expected=shown.expected,
+        site=sensor.site, channel=rule.channel or sensor.channel, expected=str(shown.expected),
         fired_event_id=fired_event_id,
     )

@@ -146,9 +146,11 @@ def list_models() -> None:
 def mount_subcommands() -> None:
     """Add the subcommands that live with their own packages."""
     from alerts.cli import notify
+    from models.nab.cli import app as evaluate
     from simulator.cli import app as simulate
 
     app.command("notify")(notify)
+    app.add_typer(evaluate, name="evaluate", help="Measure detectors: on NAB, or on simulator scenarios.")
     app.add_typer(simulate, name="simulate", help="Publish simulator scenarios to the event streams.")
 
 

@@ -63,13 +63,20 @@ class BatchResult:
     scored: int = 0
 
 
-def explain(score) -> str:
-    """The model's expectation in words, for the alert: 'expected 20.1 (19.2..21.0)'."""
-    if score.expected is None:
-        return ""
-    if score.low is None or score.high is None:
-        return f"expected {score.expected:.4g}"
-    return f"expected {score.expected:.4g} ({score.low:.4g}..{score.high:.4g})"
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What the model expected; str() words it for an alert: 'expected 20.1 (19.2..21.0)'."""
+
+    expected: float | None
+    low: float | None
+    high: float | None
+
+    def __str__(self) -> str:
+        if self.expected is None:
+            return ""
+        if self.low is None or self.high is None:
+            return f"expected {self.expected:.4g}"
+        return f"expected {self.expected:.4g} ({self.low:.4g}..{self.high:.4g})"
 
 
 def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: SensorInfo) -> BatchResult:
@@ -101,7 +108,8 @@ def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: S
         result.scored += 1
         observation = Observation(
             sensor_id=info.sensor_id, event_id=entry.entry_id, ts_ms=event.ts_ms,
-            value=event.value, score=score.likelihood, expected=explain(score),
+            value=event.value, score=score.likelihood,
+            expected=Expectation(score.expected, score.low, score.high),
         )
         result.transitions += evaluate(sensor_rules, state.rules, observation, info)
     return result
