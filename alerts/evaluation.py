@@ -39,7 +39,7 @@ class Observation:
     ts_ms: int  # event time, epoch ms
     value: float
     score: float  # calibrated anomaly likelihood in [0, 1]; NaN while the model cannot tell
-    # The model's explanation, e.g. "expected 20.1 (19.2..21.0)": anything whose str() says it, so the
+    # The model's explanation, e.g. "20.1, normal range 19.2..21.0": anything whose str() says it, so the
     # text is only formatted for the rare event that makes a transition.
     expected: object = ""
 
@@ -116,7 +116,8 @@ def _transition(
 ) -> AlertTransition:
     shown = reported or obs
     summary = rule.render_summary(
-        sensor_id=obs.sensor_id, rule=rule.name, value=shown.value, score=shown.score, expected=str(shown.expected),
+        sensor_id=obs.sensor_id, rule=rule.name, value=shown.value, score=shown.score,
+        expected=str(shown.expected) or "n/a",
         site=sensor.site, severity=rule.severity, type=sensor.type,
     )
     return AlertTransition.create(

@@ -21,7 +21,7 @@ def alert_line(alert: AlertTransition) -> str:
         head = f"[{style}]FIRING  [{escape(alert.severity)}][/{style}]"
     else:
         head = "[green]RESOLVED[/green]"
-    why = f" {escape(alert.expected)}" if alert.expected else ""
+    why = f", expected {escape(alert.expected)}" if alert.expected else ""
     return (f"{when}Z {head} {escape(alert.rule)} on [bold]{escape(alert.sensor_id)}[/bold]: "
             f"value {alert.value:.4g}, score {alert.score:.3f}{why}  (id {alert.id})")
 

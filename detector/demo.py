@@ -158,6 +158,6 @@ def summarize(run: DemoRun, client, printer: BatchPrinter, console: Console) -> 
     for alert in alerts:
         if alert.state == FIRING and not any(explains(label, alert) for label in run.truth):
             console.print(f"Not in the ground truth: {alert.rule} on {alert.sensor_id} (value {alert.value:.4g}, "
-                          f"{alert.expected}): the noise itself had an outlier there, or a false alarm")
+                          f"expected {alert.expected}): the noise itself had an outlier there, or a false alarm")
     console.print(f"Checkpoint: {run.checkpoint}\nLogs: {run.logs / 'spark.log'}, {run.root / 'redis' / 'redis.log'}; "
                   f"labels: {run.root / 'labels.jsonl'}")

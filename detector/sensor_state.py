@@ -65,7 +65,7 @@ class BatchResult:
 
 @dataclass(frozen=True, slots=True)
 class Expectation:
-    """What the model expected; str() words it for an alert: 'expected 20.1 (19.2..21.0)'."""
+    """What the model expected; str() words it for an alert: '20.1, normal range 19.2..21.0'."""
 
     expected: float | None
     low: float | None
@@ -73,10 +73,10 @@ class Expectation:
 
     def __str__(self) -> str:
         if self.expected is None:
-            return ""
+            return "n/a"
         if self.low is None or self.high is None:
-            return f"expected {self.expected:.4g}"
-        return f"expected {self.expected:.4g} ({self.low:.4g}..{self.high:.4g})"
+            return f"{self.expected:.4g}"
+        return f"{self.expected:.4g}, normal range {self.low:.4g}..{self.high:.4g}"
 
 
 def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: SensorInfo) -> BatchResult:

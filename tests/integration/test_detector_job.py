@@ -61,7 +61,7 @@ def test_one_injected_spike_gives_exactly_the_expected_alert_and_one_slack_messa
     assert (fired.rule, fired.sensor_id, fired.site, fired.channel) == ("anomaly", label.sensors[0], "lab", "#lab")
     assert label.start_ms <= fired.ts <= label.start_ms + 5_000, "fired within a few readings of the spike"
     assert fired.value > 21.0 + 20, "the alert reports the spike's own reading"
-    assert fired.score >= 0.99 and "expected" in fired.expected
+    assert fired.score >= 0.99 and "normal range" in fired.expected
     resolved = [t for t in transitions if t.state == RESOLVED]
     assert [r.fired_event_id for r in resolved] == [fired.event_id]
     assert redis_client.hlen(ACTIVE_HASH) == 0

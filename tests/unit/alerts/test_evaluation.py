@@ -174,7 +174,7 @@ def test_summary_template_gets_every_field():
 
 def test_default_summary_reads_well_without_an_explanation():
     obs = Observation("pump-1", "1-0", T0, 93.25, 0.997)
-    assert step(rule(), RuleState(), obs, PUMP).summary == "pump-1 hot: value 93.25, score 0.997."
+    assert step(rule(), RuleState(), obs, PUMP).summary == "pump-1 hot: value 93.25, expected n/a (score 0.997)"
 
 
 def test_evaluate_steps_every_rule_with_its_own_state():

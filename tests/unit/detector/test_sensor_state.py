@@ -37,7 +37,7 @@ def test_a_spike_after_warm_up_fires_once_and_resolves():
     assert [t.state for t in result.transitions] == ["firing", "resolved"]
     fired = result.transitions[0]
     assert (fired.sensor_id, fired.channel, fired.site, fired.value) == ("pump-1/pressure", "#ops", "east", 9.0)
-    assert fired.expected.startswith("expected 4")
+    assert fired.expected.startswith("4") and "normal range" in fired.expected
     assert state.count == 400 and result.scored == 400
 
 
@@ -98,5 +98,6 @@ def test_the_state_pickles_small_and_continues_the_same():
 
 
 def test_expectation_words_the_range():
-    assert str(Expectation(20.123, 19.0, 21.5)) == "expected 20.12 (19..21.5)"
-    assert str(Expectation(None, None, None)) == ""
+    assert str(Expectation(20.123, 19.0, 21.5)) == "20.12, normal range 19..21.5"
+    assert str(Expectation(20.123, None, None)) == "20.12"
+    assert str(Expectation(None, None, None)) == "n/a"
