@@ -54,7 +54,8 @@ def require_java() -> None:
 
 @app.command()
 def detect(
-    master: str = typer.Option("local[*]", help="Spark master: local[*], local[2], spark://host:7077 ..."),
+    master: str = typer.Option("", help="Spark master: local[*], local[2], spark://host:7077 ... "
+                               "(default: spark-submit's, or local[*])"),
     checkpoint: Path = typer.Option(Path("var/checkpoint"), help="Checkpoint directory (offsets + per-sensor state)."),
     trigger: str = typer.Option("0 seconds", help="Micro-batch interval ('0 seconds' = as soon as the last ends, "
                                 "'2 seconds', '500ms') or 'availableNow' (read what is there, then stop)."),
@@ -100,7 +101,10 @@ def serve(config, ruleset, master: str, log_dir: Path, stop) -> None:
     from detector.console import BatchPrinter
     from detector.runner import run_detector
 
-    console.print(f"Detector: reading {', '.join(config.streams)} on {master}; checkpoint {config.checkpoint}; "
+    from detector.spark import submitted
+
+    where = master or ("spark-submit's master" if submitted() else "local[*]")
+    console.print(f"Detector: reading {', '.join(config.streams)} on {where}; checkpoint {config.checkpoint}; "
                   f"Spark log in {log_dir / 'spark.log'}. Ctrl-C stops.")
     printer = BatchPrinter(console)
     run_detector(config, ruleset, master=master, log_dir=log_dir, on_batch=printer, stop=stop)
@@ -146,10 +150,12 @@ def list_models() -> None:
 def mount_subcommands() -> None:
     """Add the subcommands that live with their own packages."""
     from alerts.cli import notify
-    from models.nab.cli import app as evaluate
+    from models.evaluate_cli import evaluate
     from simulator.cli import app as simulate
+    from simulator.cli import replay
 
     app.command("notify")(notify)
+    app.command("replay")(replay)
     app.add_typer(evaluate, name="evaluate", help="Measure detectors: on NAB, or on simulator scenarios.")
     app.add_typer(simulate, name="simulate", help="Publish simulator scenarios to the event streams.")
 

@@ -45,31 +45,42 @@ def log_to_file(log_dir: Path) -> dict[str, str]:
     return {"spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{properties.resolve()}"}
 
 
-def build_session(master: str = "local[*]", app_name: str = "tocsin", shuffle_partitions: int | None = None,
+def submitted() -> bool:
+    """Whether this process was started by spark-submit, which then owns the master and deploy settings."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def build_session(master: str | None = "local[*]", app_name: str = "tocsin", shuffle_partitions: int | None = None,
                   extra_conf: dict[str, str] | None = None, log_dir: Path | None = None):
-    """A SparkSession for `master`; the Python workers use this interpreter, so tocsin is importable there."""
+    """A SparkSession for `master`; the Python workers use this interpreter, so tocsin is importable there.
+
+    With no master, spark-submit's is used, or local[*] outside spark-submit.
+    """
     check_java()
     extra_conf = {**(log_to_file(log_dir) if log_dir else {}), **(extra_conf or {})}
-    if master.startswith("local"):
+    if not master and not submitted():
+        master = "local[*]"
+    if master and master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no surprise network interface on a laptop
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     from pyspark.sql import SparkSession
 
     cores = os.cpu_count() or 2
+    builder = SparkSession.builder.master(master) if master else SparkSession.builder
     builder = (
-        SparkSession.builder.master(master)
-        .appName(app_name)
+        builder.appName(app_name)
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.ui.enabled", "false")
-        # The stateful step's partition count is frozen into the checkpoint; 200 made batches 20x slower.
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or max(2, cores)))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", os.environ.get("TOCSIN_DRIVER_MEMORY", "2g"))
         # The source's `url` option may carry a Redis password: keep it out of plans, logs and the UI.
         .config("spark.sql.redaction.string.regex", r"(?i)(?<=://)[^/@\s]*(?=@)")
     )
+    if not submitted() or shuffle_partitions:  # under spark-submit, its --conf decides
+        # The stateful step's partition count is frozen into the checkpoint; 200 made batches 20x slower.
+        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions or max(2, cores)))
     for key, value in extra_conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()

@@ -1,7 +1,7 @@
 """Publishing a run to Redis: the sensor registry, the ground-truth labels, then the events, sharded.
 
-Events go to `tocsin:events` (one shard) or `tocsin:events:<i>` with pipelined XADD and approximate
-MAXLEN trimming, either as fast as possible or paced at `speed` x real time.
+Events go to `tocsin:events` (one shard) or `tocsin:events:<i>` through the Redis sink (pipelined XADD,
+approximate MAXLEN trimming), either as fast as possible or paced at `speed` x real time.
 """
 
 from __future__ import annotations
@@ -9,40 +9,24 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import redis
 
-from detector.events import shard_of, stream_names
 from detector.registry import REGISTRY_HASH
 from simulator.fleet import SensorSpec
 from simulator.generator import SimEvent, generate, labels
 from simulator.labels import Label
-from simulator.pacing import Pacer
 from simulator.plan import resolve
+from simulator.replay import BusRecord, PublishSummary, play
 from simulator.schema import Scenario
+from simulator.sinks import DEFAULT_MAXLEN, EVENT_PREFIX, RedisSink
 
-EVENT_PREFIX = "tocsin:events"
 LABELS_STREAM = "tocsin:labels"
 SENSORS_HASH = REGISTRY_HASH
-DEFAULT_MAXLEN = 10_000_000  # per stream; approximate, so trimming stays cheap
-PIPELINE_BATCH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class PublishSummary:
-    """What a publish did: events sent, to which streams, in how long."""
-
-    events: int
-    streams: tuple[str, ...]
-    seconds: float
-    labels: int = 0
-
-    @property
-    def events_per_s(self) -> float:
-        """Publishing rate over the whole run."""
-        return self.events / self.seconds if self.seconds > 0 else float("inf")
+__all__ = ["DEFAULT_MAXLEN", "EVENT_PREFIX", "LABELS_STREAM", "SENSORS_HASH", "PublishSummary",
+           "publish_events", "publish_scenario", "write_labels", "write_registry"]
 
 
 def write_registry(client: redis.Redis, sensors: Iterable[SensorSpec]) -> int:
@@ -67,42 +51,21 @@ def write_labels(client: redis.Redis, truth: Iterable[Label], path: Path | None 
 
 def publish_events(client: redis.Redis, events: Iterable[SimEvent], *, shards: int = 1,
                    prefix: str = EVENT_PREFIX, maxlen: int = DEFAULT_MAXLEN, speed: float | None = None,
-                   clock: Callable[[], float] = time.monotonic,
-                   sleep: Callable[[float], None] = time.sleep) -> PublishSummary:
-    """XADD every event to its shard's stream; `speed=None` is as fast as possible."""
-    names = stream_names(shards, prefix)
-    stream_of: dict[str, str] = {}
-    pacer = Pacer(speed, clock) if speed else None
-    pipe = client.pipeline(transaction=False)
-    started, count, queued = clock(), 0, 0
-    for event in events:
-        if pacer is not None:
-            wait = pacer.wait_s(event.emit_ms)
-            if wait > 0:
-                queued = _flush(pipe, queued)
-                sleep(wait)
-        stream = stream_of.get(event.sensor_id)
-        if stream is None:
-            stream = stream_of[event.sensor_id] = names[shard_of(event.sensor_id, shards)]
-        pipe.xadd(stream, event.to_fields(), maxlen=maxlen, approximate=True)
-        count, queued = count + 1, queued + 1
-        if queued >= PIPELINE_BATCH:
-            queued = _flush(pipe, queued)
-    _flush(pipe, queued)
-    return PublishSummary(count, tuple(names), clock() - started)
+                   clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                   on_commit: Callable[[int, int | None], None] | None = None) -> PublishSummary:
+    """XADD every event to its shard's stream, paced by arrival time; `speed=None` is as fast as possible."""
+    records = (BusRecord(event.to_fields(), event.emit_ms) for event in events)
+    with RedisSink(client, shards=shards, prefix=prefix, maxlen=maxlen) as sink:
+        return play(records, sink, speed=speed, clock=clock, sleep=sleep, on_commit=on_commit)
 
 
 def publish_scenario(client: redis.Redis, scenario: Scenario, *, shards: int = 1, speed: float | None = None,
-                     maxlen: int = DEFAULT_MAXLEN, labels_out: Path | None = None) -> PublishSummary:
+                     maxlen: int = DEFAULT_MAXLEN, labels_out: Path | None = None,
+                     on_commit: Callable[[int, int | None], None] | None = None) -> PublishSummary:
     """A whole run: registry first (so the detector can enrich the first event), labels, then events."""
     plan = resolve(scenario)
     write_registry(client, plan.sensors)
     written = write_labels(client, labels(plan), labels_out)
-    summary = publish_events(client, generate(plan), shards=shards, maxlen=maxlen, speed=speed)
-    return PublishSummary(summary.events, summary.streams, summary.seconds, written)
+    summary = publish_events(client, generate(plan), shards=shards, maxlen=maxlen, speed=speed, on_commit=on_commit)
+    return replace(summary, labels=written)
 
-
-def _flush(pipe, queued: int) -> int:
-    if queued:
-        pipe.execute()
-    return 0

@@ -3,20 +3,28 @@
 JSON lines hold exactly the fields each record carries on the bus (malformed records stay malformed),
 in arrival order. Parquet holds typed columns instead, with the defect a malformed record would have.
 Same scenario and seed, same bytes.
+
+Read back (`read_recording`), each record is paced by its arrival time: Parquet stores it (`emit_ms`);
+JSON lines do not, so the latest event time seen so far stands in for it (a late record then goes at
+once, as it did; a record whose `ts` is skewed ahead holds the ones behind it until they catch up).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.faults import DEFECTS
+from detector.events import InvalidEvent, parse_ts
+from simulator.faults import DEFECTS, broken_fields
 from simulator.generator import SimEvent, generate, labels
 from simulator.plan import resolve
+from simulator.replay import BadRows, BusRecord, ReplayError
 from simulator.schema import Scenario
 
 FORMATS = ("jsonl", "parquet")
+PARQUET_BATCH = 65_536  # rows read at once: bounded memory for big recordings
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +86,54 @@ def _write_parquet(events, out: Path) -> int:
     })
     pq.write_table(table, out)
     return len(rows)
+
+
+def read_recording(path: Path, bad: BadRows | None = None) -> Iterator[BusRecord]:
+    """The records of a recording, in arrival order, as they went on the bus (`.parquet`, else JSON lines)."""
+    path = Path(path)
+    reader = _read_parquet if path.suffix == ".parquet" else _read_jsonl
+    return reader(path, bad or BadRows())
+
+
+def _read_jsonl(path: Path, bad: BadRows) -> Iterator[BusRecord]:
+    latest: int | None = None
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                fields = json.loads(line)
+            except ValueError as exc:
+                bad.reject(f"{path}:{number}", f"not JSON ({exc.msg})")
+                continue
+            if not isinstance(fields, dict) or not fields or not all(isinstance(v, str) for v in fields.values()):
+                bad.reject(f"{path}:{number}", "a record must be a non-empty JSON object of string fields")
+                continue
+            try:
+                ts_ms = parse_ts(fields["ts"]) if "ts" in fields else None
+            except InvalidEvent:
+                ts_ms = None  # a malformed record is replayed as it was recorded, paced with its neighbours
+            if ts_ms is not None and (latest is None or ts_ms > latest):
+                latest = ts_ms
+            yield BusRecord(fields, latest)
+
+
+def _read_parquet(path: Path, bad: BadRows) -> Iterator[BusRecord]:
+    import pyarrow.parquet as pq
+
+    columns = ["sensor_id", "ts_ms", "value", "device_id", "site", "unit", "emit_ms", "defect"]
+    try:
+        table = pq.ParquetFile(path)
+        missing = sorted(set(columns) - set(table.schema_arrow.names))
+    except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
+        raise ReplayError(f"{path}: not a readable Parquet file ({exc})") from None
+    if missing:
+        raise ReplayError(f"{path}: not a tocsin recording: no column(s) {', '.join(missing)}")
+    for batch in table.iter_batches(batch_size=PARQUET_BATCH, columns=columns):
+        for row in batch.to_pylist():
+            event = SimEvent(row["sensor_id"], row["ts_ms"], row["value"], row["device_id"], row["site"],
+                             row["unit"], row["emit_ms"])
+            fields = event.to_fields()
+            if row["defect"]:
+                fields = broken_fields(fields, DEFECTS.index(row["defect"]) + 1)
+            yield BusRecord(fields, row["emit_ms"])
