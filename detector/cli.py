@@ -85,6 +85,7 @@ def detect(
     except BadOption as exc:
         fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     try:
         with redis_url_or_embedded(Path("var/redis"), console.print) as url, stop_on_signals() as stop:
             config = DetectorConfig(redis_url=url, streams=stream_names(shards),
