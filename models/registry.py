@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 
+from models.ensemble import Ensemble
+from models.forecast import EwmaForecast
 from models.hst import ScaledHalfSpaceTrees
 from models.loda import Loda
 from models.sad import StandardAbsoluteDeviation
@@ -16,6 +18,8 @@ _DETECTORS: dict[str, type] = {
     "hst": ScaledHalfSpaceTrees,
     "sad": StandardAbsoluteDeviation,
     "loda": Loda,
+    "forecast": EwmaForecast,
+    "ensemble": Ensemble,
 }
 
 
@@ -23,7 +27,7 @@ def names() -> list[str]:
     """The registered detector names, the default first.
 
     >>> names()
-    ['zscore', 'hst', 'sad', 'loda']
+    ['zscore', 'hst', 'sad', 'loda', 'forecast', 'ensemble']
     """
     return list(_DETECTORS)
 
@@ -35,15 +39,17 @@ def build(name: str, **params: object):
     RobustZScore (
       rate=0.05
       clip=3.
+      fast=0.3
+      multiscale=False
     )
     >>> build("zscore", speed=2)
     Traceback (most recent call last):
     ...
-    ValueError: detector 'zscore' has no parameter 'speed'; it takes: rate, clip
+    ValueError: detector 'zscore' has no parameter 'speed'; it takes: rate, clip, fast, multiscale
     >>> build("prophet")
     Traceback (most recent call last):
     ...
-    ValueError: unknown detector 'prophet'; known: zscore, hst, sad, loda
+    ValueError: unknown detector 'prophet'; known: zscore, hst, sad, loda, forecast, ensemble
     """
     detector_class = _DETECTORS.get(name) if isinstance(name, str) else None
     if detector_class is None:

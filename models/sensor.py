@@ -25,6 +25,7 @@ class Score:
     low: float | None
     high: float | None
     warming_up: bool
+    muted: bool = False  # the likelihood reached the threshold but was capped below it (quiet period)
 
 
 class SensorModel:
@@ -36,7 +37,12 @@ class SensorModel:
     a short anomaly leaves the baseline alone; when `rebaseline_after` readings in a row are held
     back, the anomaly has become the new normal: a fresh detector learns the held readings and
     a short probation of `settle` readings follows. NaN and inf readings are skipped with a neutral
-    score. `ts_ms` is accepted for time-aware detectors; gaps and irregular spacing do not matter.
+    score.
+
+    Alerts mark onsets: once a run of likelihoods >= `threshold` ends, a new run starting within
+    `quiet` readings (which does not extend the quiet period) is reported capped just below the threshold (`Score.muted`), so an anomaly
+    that flickers, or the unrest that follows it, raises one alert rather than many. The learning
+    policy still sees the true likelihood. `ts_ms` is accepted for time-aware detectors; gaps and irregular spacing do not matter.
 
     `detector` and `params` name a registered detector (`models.names()`); `window` and `horizon`
     are the calibration's short average and long-run memory; `band` sets the normal range reported
@@ -58,7 +64,7 @@ class SensorModel:
     __slots__ = (
         "detector_name", "params", "warmup", "window", "horizon", "threshold", "rebaseline_after",
         "settle", "band", "detector", "calibration", "count", "skipped", "rebaselines",
-        "_probation", "_held", "_ready",
+        "quiet", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
     )  # fmt: skip
 
     def __init__(
@@ -73,8 +79,10 @@ class SensorModel:
         rebaseline_after: int = 30,
         settle: int = 30,
         band: float = 3.0,
+        quiet: int = 200,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
+        self.quiet = checks.count("SensorModel", "quiet", quiet)
         self.detector_name = detector
         self.params = dict(params or {})
         self.warmup, self.window, self.horizon = warmup, window, horizon
@@ -88,6 +96,9 @@ class SensorModel:
         self._probation = warmup  # readings left before likelihoods are reported
         self._held: list[float] = []  # readings held back during the current anomaly
         self._ready = False  # whether the detector's scores mean something yet (it stays so)
+        self._quiet_left = 0  # readings left in the quiet period after the last run at the threshold
+        self._in_run = False  # whether the last scored reading reached the threshold
+        self._muted = False  # whether the current run started in a quiet period
 
     @staticmethod
     def _check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band) -> None:
@@ -125,6 +136,21 @@ class SensorModel:
             self._held.clear()  # the anomaly was short: its readings stay unlearned
             self.detector.learn_one(x)
             self.calibration.learn(raw)
+        return self._onset(raw, likelihood, expected)
+
+    def _onset(self, raw: float, likelihood: float, expected) -> Score:
+        """The score to report: a run at the threshold that starts in the quiet period is capped."""
+        high = likelihood >= self.threshold
+        if high and not self._in_run:
+            self._muted = self._quiet_left > 0
+        elif not high and self._in_run and not self._muted:
+            self._quiet_left = self.quiet + 1  # counted down from this reading on
+        self._in_run = high
+        if self._quiet_left > 0:
+            self._quiet_left -= 1
+        if high and self._muted:
+            capped = math.nextafter(self.threshold, 0.0)
+            return self._score(raw, capped, expected, False, muted=True)
         return self._score(raw, likelihood, expected, False)
 
     def _warming_up(self) -> bool:
@@ -169,12 +195,12 @@ class SensorModel:
         expected_one = getattr(self.detector, "expected_one", None)
         return expected_one("value") if expected_one is not None else None
 
-    def _score(self, raw, likelihood, expected, warming_up) -> Score:
+    def _score(self, raw, likelihood, expected, warming_up, muted=False) -> Score:
         if expected is None:
-            return Score(raw, likelihood, None, None, None, warming_up)
+            return Score(raw, likelihood, None, None, None, warming_up, muted)
         level, spread = expected
         margin = self.band * spread
-        return Score(raw, likelihood, level, level - margin, level + margin, warming_up)
+        return Score(raw, likelihood, level, level - margin, level + margin, warming_up, muted)
 
     @staticmethod
     def _clamp(raw: float) -> float:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from models import SensorModel, names
 from models.nab.corpus import NabSeries, load_corpus
+from models.nab.onsets import OnsetRule, onset_scores
 from models.nab.scorer import ProfileResult, score_corpus
 
 # NAB names result files '<detector>_<file>' and splits on the first '_' to find the data file again.
@@ -95,15 +96,20 @@ def evaluate_nab(
 
 
 def run_series(series: NabSeries, detector: str, params: dict, results_dir: Path) -> SeriesRun:
-    """One fresh SensorModel over one series, score first then learn, and its NAB result file."""
+    """One fresh SensorModel over one series, score first then learn, and its NAB result file.
+
+    The anomaly scores are the onsets of the job's default alert rule over the model's likelihoods
+    (`onset_scores`): a detection is an alert, as the streaming job would raise it.
+    """
     model = SensorModel(detector=detector, params=params)
     process = model.process
-    anomaly_scores = []
+    likelihoods = []
     # One timer around the loop: a timer per call would cost about as much as a cheap model's process().
     began = time.perf_counter()
     for value, ts_ms in zip(series.values, series.ts_ms):
-        anomaly_scores.append(process(value, ts_ms).likelihood)
+        likelihoods.append(process(value, ts_ms).likelihood)
     elapsed = time.perf_counter() - began
+    anomaly_scores = onset_scores(likelihoods, OnsetRule.default())
     run = SeriesRun(series, tuple(anomaly_scores), elapsed, len(pickle.dumps(model)))
     write_series_file(run, detector, results_dir)
     return run

@@ -13,6 +13,7 @@ from models import SensorModel
 from models.nab.cli import app
 from models.nab.corpus import load_corpus
 from models.nab.report import write_report
+from models.nab.onsets import OnsetRule, onset_scores
 from models.nab.runner import check_detector_name, evaluate_nab
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "nab"
@@ -46,7 +47,8 @@ def test_scores_are_those_of_a_fresh_sensor_model_scoring_then_learning_each_rec
     run = next(run for run in result.runs if run.series.file == "art_tiny_spikes.csv")
     model = SensorModel(detector="zscore", params=PARAMS)
     expected = [model.process(value, ts) for value, ts in zip(run.series.values, run.series.ts_ms)]
-    assert list(run.anomaly_scores) == [score.likelihood for score in expected]
+    likelihoods = [score.likelihood for score in expected]
+    assert list(run.anomaly_scores) == onset_scores(likelihoods, OnsetRule.default())
     assert run.model_bytes == len(pickle.dumps(model))
 
 
