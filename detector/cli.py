@@ -65,6 +65,8 @@ def detect(
     starting_offsets: StartingOffsets = typer.Option(StartingOffsets.earliest, help="Where a fresh checkpoint starts."),
     model: str = typer.Option("", help="Detector name (default: the default detector). See `tocsin models`."),
     log_dir: Path = typer.Option(Path("var/log"), help="Where Spark's log goes."),
+    state_buckets: int = typer.Option(64, min=1, help="Groups of sensors in Spark state (spread over executors); "
+                                      "fixed for the life of a checkpoint."),
 ) -> None:
     """Run the detector job until stopped (Ctrl-C or SIGTERM stop it cleanly).
 
@@ -91,9 +93,10 @@ def detect(
             config = DetectorConfig(redis_url=url, streams=stream_names(shards),
                                     checkpoint=str(checkpoint.resolve()), trigger=trigger,
                                     max_records_per_trigger=max_records_per_trigger,
-                                    starting_offsets=starting_offsets.value, model=model)
+                                    starting_offsets=starting_offsets.value, model=model,
+                                    state_buckets=state_buckets)
             serve(config, ruleset, master, log_dir, stop)
-    except RedisUnavailable as exc:
+    except (RedisUnavailable, BadOption) as exc:
         fail(str(exc))
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from alerts.rules import RuleSet
 from detector.registry import SensorRegistry
@@ -31,6 +33,7 @@ class DetectorConfig:
     starting_offsets: str = "earliest"
     model: str = DEFAULT_DETECTOR
     model_params: dict = field(default_factory=dict)
+    state_buckets: int = 64  # groups of sensors in Spark state; fixed for the life of a checkpoint
     query_name: str = "tocsin-detector"
 
 
@@ -52,6 +55,28 @@ def trigger_args(trigger: str) -> dict:
     return {"processingTime": f"{int(millis)} milliseconds"}
 
 
+CHECKPOINT_LAYOUT = "tocsin-layout.json"
+
+
+def check_layout(config: DetectorConfig) -> None:
+    """Refuse a checkpoint made with another state-bucket count: its per-sensor state would be lost.
+
+    Only local checkpoint folders are checked (a cluster's hdfs:// or s3a:// is Spark's to read).
+    """
+    if "://" in config.checkpoint and not config.checkpoint.startswith("file://"):
+        return
+    folder = Path(config.checkpoint.removeprefix("file://"))
+    layout = folder / CHECKPOINT_LAYOUT
+    if layout.exists():
+        made = json.loads(layout.read_text()).get("state_buckets")
+        if made != config.state_buckets:
+            raise BadOption(f"--state-buckets: the checkpoint {folder} was made with {made}, not "
+                            f"{config.state_buckets}; keep {made} or start a new checkpoint")
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    layout.write_text(json.dumps({"state_buckets": config.state_buckets}))
+
+
 def start_detector(spark, config: DetectorConfig, rules: RuleSet, registry: SensorRegistry, client,
                    on_batch: Callable[[BatchReport], None] | None = None):
     """Start the streaming query; returns the StreamingQuery (the caller awaits or stops it)."""
@@ -60,13 +85,16 @@ def start_detector(spark, config: DetectorConfig, rules: RuleSet, registry: Sens
 
     from detector.source import read_events
 
+    check_layout(config)
     events = read_events(spark, config.redis_url, config.streams,
                          max_records_per_trigger=config.max_records_per_trigger,
                          starting_offsets=config.starting_offsets)
     step = SensorStep(rules=rules, registry=registry, model=config.model, model_params=dict(config.model_params))
+    # One state per bucket of sensors, not per sensor: see detector/sensor_group.py.
+    bucket = F.crc32(F.coalesce(F.trim("sensor_id"), F.lit("")).cast("binary")) % config.state_buckets
     scored = (
-        events.withColumn("sensor_key", F.coalesce(F.trim("sensor_id"), F.lit("")))
-        .groupBy("sensor_key")
+        events.withColumn("bucket", bucket)
+        .groupBy("bucket")
         .applyInPandasWithState(step, OUTPUT_SCHEMA, STATE_SCHEMA, "update", GroupStateTimeout.NoTimeout)
     )
     return (

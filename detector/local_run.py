@@ -6,14 +6,11 @@ throughput is compared with (`make bench`) and the reference its restart test co
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from alerts.rules import RuleSet
-from detector.registry import SensorRegistry
-from detector.sensor_state import BatchResult, RawEntry, SensorState, advance
+from detector.sensor_group import SensorGroup
+from detector.sensor_state import BatchResult, RawEntry
 from detector.stream_offsets import parse_entry_id
-from models import DEFAULT_DETECTOR, SensorModel
 
 
 def raw_entry(stream: str, entry_id, fields: dict) -> RawEntry:
@@ -38,36 +35,12 @@ def read_all(client, streams: Iterable[str], chunk: int = 10_000) -> Iterator[Ra
             after = "(" + (last.decode() if isinstance(last, bytes) else last)
 
 
-class LocalDetector:
-    """Per-sensor state in a dict instead of Spark state; same validation, models and rules."""
-
-    def __init__(self, rules: RuleSet, registry: SensorRegistry | None = None, model: str = DEFAULT_DETECTOR,
-                 model_params: dict | None = None) -> None:
-        self.rules = rules
-        self.registry = registry or SensorRegistry()
-        self.model = model
-        self.model_params = dict(model_params or {})
-        self.states: dict[str, SensorState] = {}
+class LocalDetector(SensorGroup):
+    """All sensors in one dict instead of Spark state: the job's per-sensor work without Spark."""
 
     def process(self, entries: Iterable[RawEntry]) -> BatchResult:
-        """One batch: group by sensor as the job does, advance each sensor, merge the results."""
-        by_sensor: dict[str, list[RawEntry]] = defaultdict(list)
-        for entry in entries:  # keyed as the job keys them: Spark's trim() strips spaces only
-            by_sensor[(entry.fields.get("sensor_id") or "").strip(" ")].append(entry)
-        merged = BatchResult()
-        for sensor_id, group in by_sensor.items():
-            state = self.states.get(sensor_id)
-            if state is None:
-                state = self.states[sensor_id] = SensorState(
-                    model=SensorModel(detector=self.model, params=dict(self.model_params)))
-            first = group[0].fields
-            info = self.registry.info(sensor_id, site=first.get("site"), device_id=first.get("device_id"),
-                                      unit=first.get("unit"))
-            result = advance(state, group, self.rules, info)
-            merged.transitions += result.transitions
-            merged.dead_letters += result.dead_letters
-            merged.scored += result.scored
-        return merged
+        """One batch, merged over every sensor."""
+        return super().process(entries)[0]
 
 
 def _text(value) -> str:

@@ -1,7 +1,7 @@
-"""The Spark side of per-sensor state: pandas rows in, pickled `SensorState` kept in Spark state.
+"""The Spark side of per-sensor state: pandas rows in, a pickled `SensorGroup` state per bucket in Spark state.
 
-Only this module knows how `advance` is wired into `applyInPandasWithState`; the logic is in
-detector/sensor_state.py.
+Only this module knows how the sensor logic (detector/sensor_group.py, detector/sensor_state.py) is wired
+into `applyInPandasWithState`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pandas as pd
 from alerts.rules import RuleSet
 from detector.events import OPTIONAL, REQUIRED
 from detector.registry import SensorRegistry
-from detector.sensor_state import BatchResult, RawEntry, SensorState, advance
-from models import SensorModel
+from detector.sensor_group import SensorGroup
+from detector.sensor_state import BatchResult, RawEntry, SensorState
 
 OUTPUT_SCHEMA = "kind string, sensor_id string, payload string"
 STATE_SCHEMA = "state binary"
@@ -26,7 +26,7 @@ CONTRACT_COLUMNS = REQUIRED + OPTIONAL
 
 @dataclass(frozen=True)
 class SensorStep:
-    """The function Spark calls once per sensor and micro-batch; pickled to the Python workers."""
+    """The function Spark calls once per state bucket and micro-batch; pickled to the Python workers."""
 
     rules: RuleSet
     registry: SensorRegistry
@@ -34,18 +34,11 @@ class SensorStep:
     model_params: dict
 
     def __call__(self, key: tuple, frames: Iterator[pd.DataFrame], group_state) -> Iterator[pd.DataFrame]:
-        sensor_id = key[0] or ""
-        if group_state.exists:
-            state = pickle.loads(group_state.get[0])
-        else:
-            state = SensorState(model=SensorModel(detector=self.model, params=dict(self.model_params)))
-        entries = [entry for frame in frames for entry in entries_of(frame)]
-        first = entries[0].fields if entries else {}
-        info = self.registry.info(sensor_id, site=first.get("site"), device_id=first.get("device_id"),
-                                  unit=first.get("unit"))
-        result = advance(state, entries, self.rules, info)
-        group_state.update((pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL),))
-        rows = output_rows(sensor_id, state, result)
+        states = pickle.loads(group_state.get[0]) if group_state.exists else {}
+        group = SensorGroup(self.rules, self.registry, self.model, self.model_params, states)
+        result, scored = group.process(entry for frame in frames for entry in entries_of(frame))
+        group_state.update((pickle.dumps(group.states, protocol=pickle.HIGHEST_PROTOCOL),))
+        rows = output_rows(group.states, result, scored)
         yield pd.DataFrame({"kind": [r[0] for r in rows], "sensor_id": [r[1] for r in rows],
                             "payload": [r[2] for r in rows]})
 
@@ -64,13 +57,14 @@ def entries_of(frame: pd.DataFrame) -> Iterator[RawEntry]:
         yield RawEntry(stream=stream, entry_id=entry_id, id_ms=int(ms), id_seq=int(seq), fields=fields)
 
 
-def output_rows(sensor_id: str, state: SensorState, result: BatchResult) -> list[tuple[str, str, str]]:
-    """Alert transitions, dead letters and the sensor's absolute counters, as (kind, sensor_id, JSON)."""
-    rows = [("alert", sensor_id, json.dumps(t.to_fields())) for t in result.transitions]
-    rows += [("deadletter", sensor_id, json.dumps({"stream": d.stream, "id": d.entry_id,
-                                                   "fields": d.fields, "reason": d.reason}))
-             for d in result.dead_letters]
-    if result.scored:
+def output_rows(states: dict[str, SensorState], result: BatchResult,
+                scored: list[str]) -> list[tuple[str, str, str]]:
+    """Alert transitions, dead letters and the scored sensors' absolute counters, as (kind, sensor, JSON)."""
+    rows = [("alert", t.sensor_id, json.dumps(t.to_fields())) for t in result.transitions]
+    rows += [("deadletter", d.fields.get("sensor_id", ""), json.dumps(
+        {"stream": d.stream, "id": d.entry_id, "fields": d.fields, "reason": d.reason})) for d in result.dead_letters]
+    for sensor_id in scored:
+        state = states[sensor_id]
         stats = {"count": state.count, "duplicates": state.duplicates, "late": state.late,
                  "last_ts": state.last_ts_ms, "likelihood": round(state.last_likelihood, 6),
                  "last_id": f"{state.last_id[0]}-{state.last_id[1]}"}

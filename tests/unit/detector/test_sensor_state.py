@@ -101,3 +101,4 @@ def test_expectation_words_the_range():
     assert str(Expectation(20.123, 19.0, 21.5)) == "20.12, normal range 19..21.5"
     assert str(Expectation(20.123, None, None)) == "20.12"
     assert str(Expectation(None, None, None)) == "n/a"
+
