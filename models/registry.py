@@ -9,6 +9,7 @@ from models.forecast import EwmaForecast
 from models.hst import ScaledHalfSpaceTrees
 from models.loda import Loda
 from models.sad import StandardAbsoluteDeviation
+from models.seasonal import SeasonalZScore
 from models.zscore import RobustZScore
 
 DEFAULT_DETECTOR = "zscore"
@@ -20,6 +21,7 @@ _DETECTORS: dict[str, type] = {
     "loda": Loda,
     "forecast": EwmaForecast,
     "ensemble": Ensemble,
+    "seasonal": SeasonalZScore,
 }
 
 
@@ -27,7 +29,7 @@ def names() -> list[str]:
     """The registered detector names, the default first.
 
     >>> names()
-    ['zscore', 'hst', 'sad', 'loda', 'forecast', 'ensemble']
+    ['zscore', 'hst', 'sad', 'loda', 'forecast', 'ensemble', 'seasonal']
     """
     return list(_DETECTORS)
 
@@ -49,7 +51,7 @@ def build(name: str, **params: object):
     >>> build("prophet")
     Traceback (most recent call last):
     ...
-    ValueError: unknown detector 'prophet'; known: zscore, hst, sad, loda, forecast, ensemble
+    ValueError: unknown detector 'prophet'; known: zscore, hst, sad, loda, forecast, ensemble, seasonal
     """
     detector_class = _DETECTORS.get(name) if isinstance(name, str) else None
     if detector_class is None:

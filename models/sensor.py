@@ -94,7 +94,7 @@ class SensorModel:
         self.skipped = 0  # NaN / inf readings
         self.rebaselines = 0
         self._probation = warmup  # readings left before likelihoods are reported
-        self._held: list[float] = []  # readings held back during the current anomaly
+        self._held: list[tuple[float, int]] = []  # (value, ts_ms) held back during the current anomaly
         self._ready = False  # whether the detector's scores mean something yet (it stays so)
         self._quiet_left = 0  # readings left in the quiet period after the last run at the threshold
         self._in_run = False  # whether the last scored reading reached the threshold
@@ -125,13 +125,16 @@ class SensorModel:
             self.skipped += 1
             return self._score(0.0, 0.0, expected, self._warming_up())
         x = {"value": value}
+        at = getattr(self.detector, "at", None)
+        if at is not None:  # a time-aware detector (daily profile) learns when each reading was taken
+            at(ts_ms)
         raw = self._clamp(self.detector.score_one(x))
         likelihood = self.calibration.likelihood(raw)
         if self._probation > 0 or not self.calibration.ready:
             self._learn_warming_up(x, raw)
             return self._score(raw, 0.0, expected, True)
         if likelihood >= self.threshold:
-            self._hold(value)
+            self._hold(value, ts_ms)
         else:
             self._held.clear()  # the anomaly was short: its readings stay unlearned
             self.detector.learn_one(x)
@@ -169,16 +172,19 @@ class SensorModel:
         self._ready = bool(getattr(self.detector, "ready", True))
         return self._ready
 
-    def _hold(self, value: float) -> None:
+    def _hold(self, value: float, ts_ms: int) -> None:
         held = self._held
-        held.append(value)
+        held.append((value, ts_ms))
         if len(held) >= self.rebaseline_after:
             self._rebaseline()
 
     def _rebaseline(self) -> None:
         """Accept a persisting shift: a fresh detector learns the held readings, then a probation."""
         self.detector = build(self.detector_name, **self.params)
-        for value in self._held:
+        at = getattr(self.detector, "at", None)
+        for value, ts_ms in self._held:
+            if at is not None:
+                at(ts_ms)
             self.detector.learn_one({"value": value})
         self._held.clear()
         self.calibration = self._calibration()

@@ -211,3 +211,28 @@ def test_every_detector_goes_through_the_same_model(name):
 def test_every_detector_stays_quiet_on_a_flatline(name):
     scores = run(SensorModel(detector=name), [3.5] * 1200)
     assert max(s.likelihood for s in scores) < 0.99
+
+
+def test_a_flickering_anomaly_raises_one_alert():
+    values = gaussian(600, seed=11, sd=1.0)
+    for start in (400, 440, 480):  # three bursts, each a few readings, within the quiet period
+        values[start : start + 4] = [values[start] + 40.0] * 4
+    scores = run(SensorModel(quiet=200), values)
+    likelihoods = [s.likelihood for s in scores]
+    assert firings(likelihoods) == 1
+    assert any(s.muted for s in scores[430:])
+    assert all(s.likelihood < 0.99 for s in scores if s.muted)
+
+
+def test_after_the_quiet_period_a_new_anomaly_alerts_again():
+    values = gaussian(1200, seed=12, sd=1.0)
+    for start in (400, 900):
+        values[start : start + 4] = [values[start] + 40.0] * 4
+    likelihoods = [s.likelihood for s in run(SensorModel(quiet=200), values)]
+    assert firings(likelihoods) == 2
+
+
+def test_a_time_aware_detector_is_told_each_readings_time():
+    model = SensorModel(detector="seasonal")
+    model.process(1.0, 5 * 3_600_000 + 1)
+    assert model.detector._hour == 5
