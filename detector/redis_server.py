@@ -91,7 +91,8 @@ class EmbeddedRedis:
             except redis.ConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RedisUnavailable(f"redis-server did not start on port {self.port}: see {self.workdir / 'redis.log'}")
+                    raise RedisUnavailable(
+                        f"redis-server did not start on port {self.port}: see {self.workdir / 'redis.log'}") from None
                 time.sleep(0.05)
             finally:
                 client.close()

@@ -8,7 +8,7 @@ import pytest
 
 from alerts.notifier import Notifier, slack_client
 from alerts.rules import default_rules
-from alerts.transition import ACTIVE_HASH, ALERT_STREAM, DEADLETTER_STREAM, FIRING, RESOLVED, AlertTransition
+from alerts.transition import ACTIVE_HASH, ALERT_STREAM, FIRING, RESOLVED, AlertTransition
 from detector.events import stream_names
 from detector.job import DetectorConfig
 from detector.runner import run_detector

@@ -1,6 +1,5 @@
 """Reading replay sources: recordings read back exactly as recorded, CSV by suffix, and what is refused."""
 
-import json
 from pathlib import Path
 
 import pytest
