@@ -25,7 +25,7 @@ class BadOption(ValueError):
 class DetectorConfig:
     """Everything the job needs to start, validated by the CLI."""
 
-    redis_url: str
+    redis_url: str = field(repr=False)  # may carry a password
     streams: list[str]
     checkpoint: str
     trigger: str = "0 seconds"

@@ -31,3 +31,8 @@ def test_trigger_intervals(text, expected):
 def test_bad_trigger_intervals_name_the_option(text):
     with pytest.raises(BadOption, match="--trigger"):
         trigger_args(text)
+
+
+def test_the_redis_password_stays_out_of_the_config_repr():
+    config = DetectorConfig(redis_url="redis://:s3cret@db:6379/0", streams=["s"], checkpoint="cp")
+    assert "s3cret" not in repr(config)
