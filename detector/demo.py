@@ -19,9 +19,10 @@ from detector.job import DetectorConfig
 from detector.redis_server import EmbeddedRedis, connect
 from detector.runner import caught_up, run_detector, stop_on_signals
 from detector.sink import SENSOR_STATS_HASH
-from simulator.generator import labels
+from models.scenario_eval.metrics import Alert, Matching
+from simulator.generator import generate, labels
 from simulator.labels import Label
-from simulator.plan import resolve
+from simulator.plan import Plan, resolve
 from simulator.publisher import publish_events, write_labels, write_registry
 from simulator.scenario_file import find_scenario
 
@@ -45,16 +46,13 @@ class DemoRun:
         return self.root / "log"
 
 
-def publish_in_background(run: DemoRun, url: str, scenario, shards: int) -> threading.Thread:
+def publish_in_background(run: DemoRun, url: str, plan: Plan, shards: int) -> threading.Thread:
     """Publish the scenario's events at its own pace on a thread of its own."""
-    plan = resolve(scenario)
 
     def publish() -> None:
-        from simulator.generator import generate
-
         client = connect(url)
         try:
-            run.published = publish_events(client, generate(plan), shards=shards, speed=scenario.speed).events
+            run.published = publish_events(client, generate(plan), shards=shards, speed=plan.scenario.speed).events
         except BaseException as exc:  # reported in the summary; the detector still drains what arrived
             run.publish_error = exc
         finally:
@@ -85,6 +83,20 @@ def notifier_in_background(run: DemoRun, url: str, stop: threading.Event, say) -
     return thread
 
 
+def wait_delivered(client, timeout_s: float = 30.0) -> None:
+    """Wait until the notifier's group has read and acknowledged every alert on the stream (or the timeout)."""
+    from alerts.notifier import GROUP
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        newest = client.xrevrange(ALERT_STREAM, count=1)
+        groups = {g["name"].decode(): g for g in client.xinfo_groups(ALERT_STREAM)} if newest else {}
+        group = groups.get(GROUP)
+        if not newest or (group and group["pending"] == 0 and group["last-delivered-id"] == newest[0][0]):
+            return
+        time.sleep(0.2)
+
+
 def run_demo(root: Path, rules: RuleSet, *, scenario_name: str = "default", master: str = "local[*]",
              shards: int = 2, console: Console | None = None) -> DemoRun:
     """Embedded Redis, simulator, detector (and Slack when configured) until the scenario is detected."""
@@ -102,7 +114,7 @@ def run_demo(root: Path, rules: RuleSet, *, scenario_name: str = "default", mast
         notifier = notifier_in_background(run, server.url, notifier_stop, console.print)
         console.print(f"Simulator: scenario {scenario.name!r} ({scenario.description}), {len(plan.sensors)} sensors, "
                       f"{shards} shards, at {scenario.speed:g}x real time")
-        publisher = publish_in_background(run, server.url, scenario, shards)
+        publisher = publish_in_background(run, server.url, plan, shards)
         config = DetectorConfig(redis_url=server.url, streams=stream_names(shards),
                                 checkpoint=str(run.checkpoint), trigger="1 second")
         console.print(f"Detector: Spark {master}, checkpoint {run.checkpoint}; starting (5-10 s)...")
@@ -110,7 +122,7 @@ def run_demo(root: Path, rules: RuleSet, *, scenario_name: str = "default", mast
         run_detector(config, rules, master=master, log_dir=run.logs, on_batch=printer, stop=stop,
                      until=lambda query: not publisher.is_alive() and caught_up(query, client, config.streams))
         if notifier is not None:
-            time.sleep(2)  # let the last alerts reach Slack
+            wait_delivered(client)
             notifier_stop.set()
             notifier.join(10)
         summarize(run, client, printer, console)
@@ -118,13 +130,13 @@ def run_demo(root: Path, rules: RuleSet, *, scenario_name: str = "default", mast
     return run
 
 
-GRACE_MS = 10 * 60_000  # an alert this long after a labelled window still counts as detecting it
+# The same matching `tocsin evaluate scenario` uses; an alert up to 10 minutes after a window detects it.
+MATCHING = Matching(lead_ms=0, grace_ms=10 * 60_000)
 
 
 def explains(label: Label, alert: AlertTransition) -> bool:
     """Whether a firing alert falls on one of the label's sensors inside its window (plus the grace)."""
-    return (alert.state == FIRING and alert.sensor_id in label.sensors
-            and label.start_ms <= alert.ts < label.end_ms + GRACE_MS)
+    return alert.state == FIRING and MATCHING.explains(Alert(alert.sensor_id, alert.ts), label)
 
 
 def detected(label: Label, alerts: list[AlertTransition]) -> AlertTransition | None:
