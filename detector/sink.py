@@ -25,7 +25,6 @@ class BatchReport:
     batch_id: int
     new_alerts: list[AlertTransition] = field(default_factory=list)
     new_dead_letters: list[dict] = field(default_factory=list)
-    sensors: int = 0
 
 
 class RedisBatchSink:
@@ -50,7 +49,6 @@ class RedisBatchSink:
         report.new_alerts = self.alerts.write(transitions) if transitions else []
         report.new_dead_letters = self._dead_letters([json.loads(p) for kind, _, p in rows if kind == "deadletter"])
         stats = {sensor: payload for kind, sensor, payload in rows if kind == "stats"}
-        report.sensors = len(stats)
         pipe = self.client.pipeline(transaction=False)
         if stats:
             pipe.hset(SENSOR_STATS_HASH, mapping=stats)
