@@ -41,6 +41,11 @@ class AnomalyLikelihood:
     and quantized scores where a fitted Gaussian would not. The first 16 learned scores start it
     from their median and MAD; until then the likelihood is 0.0.
 
+    With `single` set, a single raw score is also judged alone: its tail probability (`tail`: an
+    exponential tail above the larger of the extrapolated and the tracked 99th percentile) is
+    mapped so that `single` gives 0.99, and that likelihood is held for `window` readings or until
+    a higher one comes; the reported likelihood is the larger of the two tests.
+
     Call `likelihood(raw)` for every reading (score first), then `learn(raw)` for the readings the
     sensor learns.
 
@@ -55,9 +60,16 @@ class AnomalyLikelihood:
     [0.425, 1.0, 1.0, 1.0, 1.0, 1.0, 0.501]
     """
 
-    __slots__ = ("window", "horizon", "min_width", "n", "median", "q90", "excess", "_recent", "_first")
+    __slots__ = (
+        "window", "horizon", "min_width", "single", "n", "median", "q90", "excess", "q99_seen",
+        "_recent", "_single_held", "_single_left", "_first",
+    )  # fmt: skip
 
-    def __init__(self, window: int = 5, horizon: int = 1000, min_width: float = 0.0) -> None:
+    def __init__(self, window: int = 5, horizon: int = 1000, min_width: float = 0.0, single: float | None = None) -> None:
+        self.single = single
+        self.q99_seen = 0.0  # the 99th percentile of single raw scores, tracked
+        self._single_held = 0.0  # the single-reading test's likelihood, held for `window` readings
+        self._single_left = 0
         self.window = window
         self.horizon = horizon
         self.min_width = min_width
@@ -89,7 +101,29 @@ class AnomalyLikelihood:
         floor = self.min_width + 1e-9 * abs(middle) + 1e-12  # a flat score history is not a 0/0
         if width < floor:
             width = floor
-        return 0.5 * math.erfc(Z99 * (middle - sum(recent) / len(recent)) / (width * SQRT2))
+        likelihood = 0.5 * math.erfc(Z99 * (middle - sum(recent) / len(recent)) / (width * SQRT2))
+        if self.single is None:
+            return likelihood
+        # The single-reading test, held for `window` readings like the average it stands beside
+        # (or until a higher one comes).
+        single = 1.0 - self.tail(raw) * (0.01 / self.single)
+        if single >= self._single_held or self._single_left <= 0:
+            self._single_held, self._single_left = single, self.window
+        self._single_left -= 1
+        single = self._single_held
+        return single if single > likelihood else likelihood
+
+    def tail(self, raw: float) -> float:
+        """The probability of a single raw score at least `raw`: 1.0 up to the 99th percentile, then an exponential tail."""
+        if self._first is not None:
+            return 1.0
+        anchor = self.q90 + LN10 * self.excess
+        if self.q99_seen > anchor:
+            anchor = self.q99_seen
+        if raw <= anchor:
+            return 1.0
+        floor = (self.min_width + 1e-9 * abs(self.median) + 1e-12) / LN10
+        return 0.01 * math.exp(-(raw - anchor) / (self.excess if self.excess > floor else floor))
 
     def learn(self, raw: float) -> None:
         """Add one raw score to the long-run distribution."""
@@ -108,6 +142,10 @@ class AnomalyLikelihood:
             self.median += 0.5 * step
         elif raw < self.median:
             self.median -= 0.5 * step
+        if raw > self.q99_seen:
+            self.q99_seen += 0.99 * step
+        elif raw < self.q99_seen:
+            self.q99_seen -= 0.01 * step
         over = raw - self.q90
         if over > 0.0:
             self.q90 += 0.9 * step
@@ -128,4 +166,5 @@ class AnomalyLikelihood:
         # As if Gaussian: q90 and the mean excess above it (about 0.47 sd) follow from the sd.
         self.q90 = self.median + Z90 * sd
         self.excess = 0.47 * sd
+        self.q99_seen = self.median + Z99 * sd
         self._first = None

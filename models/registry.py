@@ -8,13 +8,15 @@ from models.ensemble import Ensemble
 from models.forecast import EwmaForecast
 from models.hst import ScaledHalfSpaceTrees
 from models.loda import Loda
+from models.running import RunningZScore
 from models.sad import StandardAbsoluteDeviation
 from models.seasonal import SeasonalZScore
 from models.zscore import RobustZScore
 
-DEFAULT_DETECTOR = "zscore"
+DEFAULT_DETECTOR = "running"
 
 _DETECTORS: dict[str, type] = {
+    "running": RunningZScore,
     "zscore": RobustZScore,
     "hst": ScaledHalfSpaceTrees,
     "sad": StandardAbsoluteDeviation,
@@ -29,7 +31,7 @@ def names() -> list[str]:
     """The registered detector names, the default first.
 
     >>> names()
-    ['zscore', 'hst', 'sad', 'loda', 'forecast', 'ensemble', 'seasonal']
+    ['running', 'zscore', 'hst', 'sad', 'loda', 'forecast', 'ensemble', 'seasonal']
     """
     return list(_DETECTORS)
 
@@ -51,7 +53,7 @@ def build(name: str, **params: object):
     >>> build("prophet")
     Traceback (most recent call last):
     ...
-    ValueError: unknown detector 'prophet'; known: zscore, hst, sad, loda, forecast, ensemble, seasonal
+    ValueError: unknown detector 'prophet'; known: running, zscore, hst, sad, loda, forecast, ensemble, seasonal
     """
     detector_class = _DETECTORS.get(name) if isinstance(name, str) else None
     if detector_class is None:

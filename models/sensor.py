@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from models import params as checks
 from models.calibration import AnomalyLikelihood
@@ -15,8 +15,7 @@ RAW_CAP = 1e12
 MIN_WIDTH = 1.5
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
+class Score(NamedTuple):
     """The verdict on one reading: raw score, calibrated likelihood and what was expected."""
 
     raw: float
@@ -33,20 +32,34 @@ class SensorModel:
 
     Every reading is scored first, then learned. The raw score becomes an anomaly likelihood
     (`AnomalyLikelihood`), reported as 0.0 during probation: the first `warmup` readings after the
-    detector is ready. Readings with likelihood >= `threshold` are held back instead of learned, so
-    a short anomaly leaves the baseline alone; when `rebaseline_after` readings in a row are held
-    back, the anomaly has become the new normal: a fresh detector learns the held readings and
-    a short probation of `settle` readings follows. NaN and inf readings are skipped with a neutral
-    score.
+    detector is ready. Three tests feed it, each held for `window` readings so a one-reading event
+    satisfies a rule that asks for a few readings in a row:
+
+    - the average of the last `window` raw scores against the long-run distribution of single ones
+      (a lasting shift, or unrest);
+    - a single raw score rarer than `single` (a per-reading probability) under that distribution's
+      tail (a spike);
+    - a reading beyond the range of every earlier one by more than `range_margin` times its width,
+      with a raw score of at least `range_score`, once `range_after` readings have set the range
+      (a new extreme, as Numenta's detector checks).
+
+    Readings with likelihood >= `threshold` are held back instead of learned, so a short anomaly
+    leaves the baseline alone (the score distribution learns every score, so a pattern that keeps
+    coming back becomes normal); when `rebaseline_after` readings in a row are held back, the
+    anomaly has become the new normal: a fresh detector learns the held readings and a short
+    probation of `settle` readings follows. NaN and inf readings are skipped with a neutral score.
 
     Alerts mark onsets: once a run of likelihoods >= `threshold` ends, a new run starting within
-    `quiet` readings (which does not extend the quiet period) is reported capped just below the threshold (`Score.muted`), so an anomaly
-    that flickers, or the unrest that follows it, raises one alert rather than many. The learning
-    policy still sees the true likelihood. `ts_ms` is accepted for time-aware detectors; gaps and irregular spacing do not matter.
+    `quiet` readings (which does not extend the quiet period) is reported capped just below the
+    threshold (`Score.muted`), so an anomaly that flickers, or the unrest that follows it, raises
+    one alert rather than many. The learning policy still sees the true likelihood. `ts_ms` is
+    passed to time-aware detectors (the default keeps a weekly profile); gaps and irregular spacing
+    do not matter otherwise.
 
     `detector` and `params` name a registered detector (`models.names()`); `window` and `horizon`
     are the calibration's short average and long-run memory; `band` sets the normal range reported
     with each score: expected +- band * the detector's spread (None for detectors without one).
+    The defaults are the ones measured on NAB (README, "Measuring detectors").
 
     >>> import random
     >>> rng = random.Random(3)
@@ -64,7 +77,8 @@ class SensorModel:
     __slots__ = (
         "detector_name", "params", "warmup", "window", "horizon", "threshold", "rebaseline_after",
         "settle", "band", "detector", "calibration", "count", "skipped", "rebaselines",
-        "quiet", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
+        "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high", "_beyond_left",
+        "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
     )  # fmt: skip
 
     def __init__(
@@ -73,16 +87,27 @@ class SensorModel:
         params: dict | None = None,
         warmup: int = 200,
         *,
-        window: int = 5,
+        window: int = 10,
         horizon: int = 1000,
         threshold: float = 0.99,
         rebaseline_after: int = 30,
         settle: int = 30,
         band: float = 3.0,
-        quiet: int = 200,
+        quiet: int = 100,
+        single: float | None = 1e-5,
+        range_margin: float | None = 0.1,
+        range_score: float = 4.5,
+        range_after: int = 750,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
-        self.quiet = checks.count("SensorModel", "quiet", quiet)
+        owner = "SensorModel"
+        self.quiet = checks.count(owner, "quiet", quiet)
+        self.single = None if single is None else checks.fraction(owner, "single", single)
+        self.range_margin = None if range_margin is None else checks.positive(owner, "range_margin", range_margin)
+        self.range_score = checks.positive(owner, "range_score", range_score)
+        self.range_after = checks.count(owner, "range_after", range_after)
+        self._low = self._high = math.nan  # the range of every finite reading so far
+        self._beyond_left = 0  # readings left to report a reading beyond the range as likely
         self.detector_name = detector
         self.params = dict(params or {})
         self.warmup, self.window, self.horizon = warmup, window, horizon
@@ -120,26 +145,50 @@ class SensorModel:
             value = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"SensorModel.process: value must be a number, got {value!r}") from None
+        at = getattr(self.detector, "at", None)
+        if at is not None:  # a time-aware detector (weekly profile) learns when each reading was taken
+            at(ts_ms)
         expected = self._expected()
         if value - value != 0.0:  # NaN or inf, without a call
             self.skipped += 1
             return self._score(0.0, 0.0, expected, self._warming_up())
         x = {"value": value}
-        at = getattr(self.detector, "at", None)
-        if at is not None:  # a time-aware detector (daily profile) learns when each reading was taken
-            at(ts_ms)
         raw = self._clamp(self.detector.score_one(x))
         likelihood = self.calibration.likelihood(raw)
+        if self.range_margin is not None and self._beyond_range(value, raw):
+            likelihood = 1.0
         if self._probation > 0 or not self.calibration.ready:
             self._learn_warming_up(x, raw)
             return self._score(raw, 0.0, expected, True)
         if likelihood >= self.threshold:
             self._hold(value, ts_ms)
+            self.calibration.learn(raw)  # the score distribution learns every score: a repeated pattern becomes normal
         else:
             self._held.clear()  # the anomaly was short: its readings stay unlearned
             self.detector.learn_one(x)
             self.calibration.learn(raw)
         return self._onset(raw, likelihood, expected)
+
+    def _beyond_range(self, value: float, raw: float) -> bool:
+        """Whether the last `window` readings include one far outside the range of all before it.
+
+        Far outside: beyond the range of every earlier reading by more than `range_margin` times its
+        width, with a raw score of at least `range_score` (a new extreme a lot larger than noise),
+        once more than `range_after` readings have been seen.
+        """
+        low, high = self._low, self._high
+        if high > low and self.count > self.range_after:  # False while NaN, or for a flatline
+            margin = (high - low) * self.range_margin
+            if (value > high + margin or value < low - margin) and raw >= self.range_score:
+                self._beyond_left = self.window
+        if not value >= low:
+            self._low = value
+        if not value <= high:
+            self._high = value
+        if self._beyond_left > 0:
+            self._beyond_left -= 1
+            return True
+        return False
 
     def _onset(self, raw: float, likelihood: float, expected) -> Score:
         """The score to report: a run at the threshold that starts in the quiet period is capped."""
@@ -195,7 +244,7 @@ class SensorModel:
     def _calibration(self) -> AnomalyLikelihood:
         # A detector may say how far apart its raw scores must be to differ (z-scores: 1 sigma).
         min_width = MIN_WIDTH * getattr(self.detector, "score_resolution", 0.0)
-        return AnomalyLikelihood(self.window, self.horizon, min_width)
+        return AnomalyLikelihood(self.window, self.horizon, min_width, self.single)
 
     def _expected(self) -> tuple[float, float] | None:
         expected_one = getattr(self.detector, "expected_one", None)

@@ -1,4 +1,4 @@
-"""The default detector: a robust online z-score per feature, at several time scales."""
+"""A robust online z-score per feature (median / MAD start, Huber updates), at several time scales."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from simulator.scenario_file import find_scenario
 from simulator.schema import Scenario
 
 # An alert up to this many sample intervals after a label's window still explains it: the default
-# rule holds for 3 readings over a 5-reading average, and the return to normal is part of the anomaly.
+# rule holds for 3 readings and the model holds a likelihood for 10, and the return to normal is part of the anomaly.
 GRACE_SAMPLES = 10
 BATCH = 50_000  # entries per micro-batch, as a trigger's admission limit would cut them
 STREAM = "tocsin:events"

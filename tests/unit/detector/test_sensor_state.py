@@ -91,7 +91,7 @@ def test_the_state_pickles_small_and_continues_the_same():
     state = fresh()
     advance(state, entries(steady(300)), default_rules(), SENSOR)
     blob = pickle.dumps(state)
-    assert len(blob) < 4096
+    assert len(blob) < 8192  # the default detector keeps a weekly profile: 336 slots of 8 bytes
     restored = pickle.loads(blob)
     tail = entries(steady(20, seed=9), start=300)
     assert advance(restored, tail, default_rules(), SENSOR).scored == 20 and restored.count == 320

@@ -8,8 +8,8 @@ from models import DEFAULT_DETECTOR, build, names
 
 
 def test_names_list_the_default_first_and_every_required_detector():
-    assert names()[0] == DEFAULT_DETECTOR == "zscore"
-    assert {"zscore", "hst", "sad", "loda"} <= set(names())
+    assert names()[0] == DEFAULT_DETECTOR == "running"
+    assert {"running", "zscore", "hst", "sad", "loda", "forecast", "ensemble"} <= set(names())
 
 
 @pytest.mark.parametrize("name", names())
@@ -25,7 +25,7 @@ def test_params_reach_the_detector():
 
 
 def test_an_unknown_name_is_refused_with_the_known_ones():
-    with pytest.raises(ValueError, match=r"unknown detector 'ztest'; known: zscore, hst"):
+    with pytest.raises(ValueError, match=r"unknown detector 'ztest'; known: running, zscore, hst"):
         build("ztest")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 import pickle
 import random
@@ -75,7 +74,9 @@ def test_heavy_tailed_noise_rarely_fires():
 
     values = [round(2.5 + 0.3 * student_t4(), 3) for _ in range(20_000)]
     likelihoods = [s.likelihood for s in run(SensorModel(), values)]
-    assert firings(likelihoods) <= 4  # a t(4) extreme now and then is not hidden, but it is rare
+    # A t(4) extreme now and then is not hidden (the default is tuned to NAB's sensitivity), but it is
+    # rare: about one alert per 2,500 readings.
+    assert firings(likelihoods) <= 10
 
 
 @pytest.mark.parametrize("sd", [0.2, 0.3, 0.5])
@@ -156,7 +157,7 @@ def test_pickled_state_is_small_and_restarts_where_it_stopped():
     values = gaussian(10_000, seed=9)
     run(model, values[:5000])
     blob = pickle.dumps(model)
-    assert len(blob) < 2000
+    assert len(blob) < 6000  # the default detector's weekly profile is 336 slots of 8 bytes
     restored = pickle.loads(blob)
     assert run(restored, values[5000:]) == run(model, values[5000:])
     assert restored.count == model.count == 10_000
@@ -164,7 +165,7 @@ def test_pickled_state_is_small_and_restarts_where_it_stopped():
 
 def test_score_is_a_frozen_value():
     score = SensorModel().process(1.0, T0)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         score.likelihood = 1.0  # type: ignore[misc]
 
 
@@ -178,7 +179,9 @@ def test_a_value_that_is_not_a_number_is_refused(value):
     ("kwargs", "message"),
     [
         ({"detector": "prophet"}, "unknown detector 'prophet'"),
-        ({"params": {"rate": 2.0}}, r"RobustZScore: rate must be in \(0, 1\]"),
+        ({"params": {"fit": 2.0}}, r"RunningZScore: fit must be in \(0, 1\]"),
+        ({"single": 0.0}, r"SensorModel: single must be in \(0, 1\]"),
+        ({"range_margin": -1.0}, "SensorModel: range_margin must be above 0"),
         ({"params": [("rate", 0.1)]}, "SensorModel: params must be a dict"),
         ({"warmup": -1}, "SensorModel: warmup must be an integer >= 0"),
         ({"window": 0}, "SensorModel: window must be an integer >= 1"),

@@ -1,0 +1,289 @@
+"""The default detector: how far a reading lies from everything seen before it, or from its time of week."""
+
+from __future__ import annotations
+
+import math
+from array import array
+
+from river import base
+
+from models import params
+from models.baseline import BOOTSTRAP, FLOOR_ABSOLUTE, FLOOR_RELATIVE, QUANTUM_TO_SIGMA
+
+WEEK_MS = 7 * 24 * 3_600_000
+# How fast the mean absolute errors that decide between the plain and the seasonal view follow the data.
+ERROR_RATE = 0.01
+
+
+def _finite(feature: object, value: object) -> float | None:
+    """The value as a float, None for NaN and inf; a non-number is refused."""
+    try:
+        value = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"RunningZScore: feature {feature!r} is {value!r}, not a number") from None
+    return value if value - value == 0.0 else None
+
+
+class RunningMoments:
+    """Mean and standard deviation of one stream (Welford), with a floor under the deviation.
+
+    With `memory` 0 the moments cover the whole stream; otherwise, once `memory` values have been
+    seen, each new value weighs 1/memory (an exponentially weighted mean and variance). The
+    deviation used to score (`scale`) never drops below the rounding error of the smallest step seen
+    between consecutive values (a quantized sensor's one-step changes are not anomalies), nor to zero
+    (a flatline scores 0). The state is six numbers.
+
+    >>> moments = RunningMoments()
+    >>> for x in (9.0, 10.0, 11.0, 10.0) * 8:
+    ...     moments.update(x)
+    >>> round(moments.mean, 3), round(moments.scale, 3), round(moments.z(13.0), 2)
+    (10.0, 0.707, 4.24)
+    """
+
+    __slots__ = ("memory", "n", "mean", "m2", "quantum", "last", "rounding", "scale")
+
+    def __init__(self, memory: int = 0) -> None:
+        self.memory = memory
+        self.n = 0
+        self.mean = 0.0
+        self.m2 = 0.0  # n times the variance while n <= memory (or always), then the weighted variance
+        self.quantum = 0.0  # the smallest non-zero step between consecutive values (0: none yet)
+        self.last = 0.0
+        self.rounding = FLOOR_ABSOLUTE  # the least deviation that can be measured (kept by update)
+        self.scale = FLOOR_ABSOLUTE  # the deviation used to score, never below `rounding` (kept by update)
+
+    @property
+    def ready(self) -> bool:
+        """Whether enough values have been seen for a standard deviation."""
+        return self.n >= BOOTSTRAP
+
+    def update(self, x: float) -> None:
+        """Learn one finite value."""
+        n = self.n = self.n + 1
+        last = self.last
+        if n > 1 and x != last:
+            step = x - last if x > last else last - x
+            if step < self.quantum or self.quantum == 0.0:
+                self.quantum = step
+        self.last = x
+        delta = x - self.mean
+        memory = self.memory
+        if memory and n > memory:
+            weight = 1.0 / memory
+            self.mean += weight * delta
+            self.m2 = (1.0 - weight) * (self.m2 + weight * delta * delta)
+        else:
+            self.mean += delta / n
+            self.m2 += delta * (x - self.mean)
+            if memory and n == memory:
+                self.m2 /= n  # from here on m2 holds the weighted variance itself
+        variance = self.m2 if memory and n >= memory else self.m2 / n
+        floor = FLOOR_RELATIVE * (self.mean if self.mean > 0.0 else -self.mean) + FLOOR_ABSOLUTE
+        rounding = QUANTUM_TO_SIGMA * self.quantum
+        self.rounding = floor = rounding if rounding > floor else floor
+        sd = math.sqrt(variance) if variance > 0.0 else 0.0
+        self.scale = sd if sd > floor else floor
+
+    def z(self, x: float) -> float:
+        """How many deviations `x` lies from the mean (signed); 0.0 until ready."""
+        if self.n < BOOTSTRAP:
+            return 0.0
+        return (x - self.mean) / self.scale
+
+
+class WeeklyProfile:
+    """A stream's usual level at each time of the week, and how well it predicts the stream.
+
+    The week is cut into `buckets` slots; each slot's level is the first reading in it, then
+    follows every reading that falls in it at `rate` (an exponentially weighted mean). So a slot's
+    level holds its earlier weeks and the readings of the visit under way. `residual` holds the
+    moments of each reading minus its slot's level (before the reading is learned), and `error` the
+    mean absolute residual, which the detector compares with the plain deviation to decide whether
+    the time of week explains the stream. The state is 8 bytes per slot plus two `RunningMoments`.
+    """
+
+    __slots__ = ("period_ms", "buckets", "rate", "profile", "residual", "error")
+
+    def __init__(self, period_ms: int, buckets: int, rate: float) -> None:
+        self.period_ms, self.buckets, self.rate = period_ms, buckets, rate
+        self.profile = array("d", [math.nan]) * buckets  # NaN: no reading in the slot yet
+        self.residual = RunningMoments()
+        self.error = 0.0
+
+    def update(self, x: float, bucket: int) -> None:
+        """Learn one finite value taken in `bucket`: the residual statistics, then the slot's level."""
+        level = self.profile[bucket]
+        if level != level:  # NaN: the slot's first reading
+            self.profile[bucket] = x
+            return
+        residual = x - level
+        self.residual.update(residual)
+        self.error += ERROR_RATE * ((residual if residual > 0.0 else -residual) - self.error)
+        self.profile[bucket] = level + self.rate * residual
+
+
+class FeatureState:
+    """One feature's plain moments, its weekly profile (if any) and the plain mean absolute deviation."""
+
+    __slots__ = ("moments", "week", "error")
+
+    def __init__(self, memory: int, week: WeeklyProfile | None) -> None:
+        self.moments = RunningMoments(memory)
+        self.week = week
+        self.error = 0.0  # mean |x - mean| over the readings the weekly profile could predict
+
+
+class RunningZScore(base.AnomalyDetector):
+    """|x - mean| / standard deviation per feature, over the readings seen, or against the time of week.
+
+    A running (non-robust) z-score: the mean and the standard deviation never forget (or, with
+    `memory`, forget over about that many readings), so a reading is judged against the sensor's
+    whole history. Heavy tails widen the deviation, so they are not flagged over and over; the
+    sensor's re-baselining takes care of lasting shifts. The deviation never drops below a
+    quantized sensor's rounding error nor to zero, so quantized and flat sensors stay quiet.
+
+    Streams with a weekly or daily rhythm are judged against their time of week instead: each
+    feature keeps a `WeeklyProfile` (from the readings' timestamps, which `at(ts_ms)` passes in;
+    `SensorModel` does), and once the profile's mean absolute error is below `fit` times the plain
+    mean absolute deviation, the score is the z-score of the reading minus its slot's profile.
+    A night's low and a Monday's peak are then normal, and a quiet Thursday afternoon is not.
+    `season_ms=0` turns this off.
+
+    Scores are 0.0 until a feature has 16 values; NaN and inf values are neither learned nor
+    scored. O(1) per event; the weekly profile costs about 10 bytes per slot.
+
+    Parameters
+    ----------
+    memory
+        0 to remember every reading equally, or about how many readings to remember.
+    season_ms
+        The period of the profile in milliseconds (a week by default; 0 for none).
+    buckets
+        How many slots the period is cut into (336: half-hours of a week).
+    season_rate
+        How fast a slot's level follows the readings that fall in it.
+    fit
+        The profile is used when its mean absolute error is below this fraction of the plain one.
+
+    Examples
+    --------
+
+    >>> import random
+    >>> rng = random.Random(42)
+    >>> detector = RunningZScore()
+    >>> for _ in range(500):
+    ...     detector.learn_one({"value": rng.gauss(20.0, 0.5)})
+    >>> round(detector.score_one({"value": 20.5}), 1)
+    1.0
+    >>> round(detector.score_one({"value": 35.0}), 1)
+    30.0
+    >>> detector.score_one({"value": float("nan")})
+    0.0
+
+    Three weeks of a daily cycle, read every 30 minutes: the cycle's high is normal at noon, not at midnight.
+
+    >>> import math
+    >>> detector = RunningZScore()
+    >>> half_hour = 1_800_000
+    >>> for i in range(3 * 7 * 48):
+    ...     detector.at(i * half_hour)
+    ...     detector.learn_one({"value": 50.0 + 20.0 * math.sin(2 * math.pi * i / 48) + rng.gauss(0.0, 1.0)})
+    >>> detector.at(3 * WEEK_MS + 12 * half_hour)  # 6:00, the top of the cycle
+    >>> round(detector.score_one({"value": 70.0}))
+    0
+    >>> detector.at(3 * WEEK_MS + 36 * half_hour)  # 18:00, the bottom
+    >>> round(detector.score_one({"value": 70.0}))
+    29
+    """
+
+    score_resolution = 1.0  # scores are in standard deviations
+
+    def __init__(
+        self, memory: int = 0, season_ms: int = WEEK_MS, buckets: int = 336, season_rate: float = 0.1, fit: float = 0.5
+    ) -> None:
+        owner = "RunningZScore"
+        self.memory = params.count(owner, "memory", memory)
+        self.season_ms = params.count(owner, "season_ms", season_ms)
+        self.buckets = params.count(owner, "buckets", buckets, minimum=1)
+        if self.buckets > 65_536:
+            raise ValueError(f"{owner}: buckets must be at most 65536, got {buckets!r}")
+        self.season_rate = params.fraction(owner, "season_rate", season_rate)
+        self.fit = params.fraction(owner, "fit", fit)
+        self._by_feature: dict = {}
+        self._slot = 0  # the weekly slot of the readings that follow
+
+    @property
+    def ready(self) -> bool:
+        """Whether every seen feature has enough values for a standard deviation."""
+        by_feature = self._by_feature
+        return bool(by_feature) and all(state.moments.ready for state in by_feature.values())
+
+    def at(self, ts_ms: int) -> None:
+        """Set the time (epoch milliseconds) of the readings that follow."""
+        if self.season_ms:
+            self._slot = (int(ts_ms) % self.season_ms) * self.buckets // self.season_ms
+
+    def learn_one(self, x: dict) -> None:
+        """Update each finite feature's moments and weekly profile."""
+        by_feature = self._by_feature
+        for feature, value in x.items():
+            value = _finite(feature, value)
+            if value is None:
+                continue
+            state = by_feature.get(feature)
+            if state is None:
+                week = WeeklyProfile(self.season_ms, self.buckets, self.season_rate) if self.season_ms else None
+                state = by_feature[feature] = FeatureState(self.memory, week)
+            moments, week = state.moments, state.week
+            if week is not None:
+                bucket = self._slot
+                if moments.ready and week.profile[bucket] == week.profile[bucket]:
+                    deviation = value - moments.mean
+                    state.error += ERROR_RATE * ((deviation if deviation > 0.0 else -deviation) - state.error)
+                week.update(value, bucket)
+            moments.update(value)
+
+    def _weekly(self, state: FeatureState) -> tuple[float, float] | None:
+        """(expected value, deviation) from the time of week, when the profile explains the stream."""
+        week = state.week
+        if week is None or not week.residual.ready or week.error >= self.fit * state.error:
+            return None
+        profile = week.profile[self._slot]
+        if profile != profile:
+            return None
+        residual = week.residual
+        floor = state.moments.rounding
+        scale = residual.scale
+        return profile + residual.mean, (scale if scale > floor else floor)
+
+    def _z(self, state: FeatureState, value: float) -> float:
+        weekly = self._weekly(state) if state.week is not None else None
+        if weekly is None:
+            z = state.moments.z(value)
+        else:
+            z = (value - weekly[0]) / weekly[1]
+        return -z if z < 0.0 else z
+
+    def score_one(self, x: dict) -> float:
+        """The largest |z| over the known finite features of `x`."""
+        worst = 0.0
+        by_feature = self._by_feature
+        for feature, value in x.items():
+            state = by_feature.get(feature)
+            if state is not None and (value := _finite(feature, value)) is not None:
+                z = self._z(state, value)
+                worst = z if z > worst else worst
+        return worst
+
+    def expected_one(self, feature: object) -> tuple[float, float] | None:
+        """The (expected value, standard deviation) of a feature now, or None until it is ready."""
+        state = self._by_feature.get(feature)
+        if state is None or not state.moments.ready:
+            return None
+        weekly = self._weekly(state) if state.week is not None else None
+        return weekly if weekly is not None else (state.moments.mean, state.moments.scale)
+
+    @classmethod
+    def _unit_test_params(cls):
+        yield {}
+        yield {"memory": 100, "season_ms": 0}
