@@ -19,6 +19,23 @@ QUANTUM_TO_SIGMA = 12.0**-0.5
 BOOTSTRAP = 16
 
 
+def smallest_step(quantum: float, previous: float, x: float) -> float:
+    """The smallest non-zero step between consecutive values, with the step from `previous` to `x` (0: none yet).
+
+    >>> smallest_step(0.0, 10.0, 10.5), smallest_step(0.5, 10.5, 10.25), smallest_step(0.25, 10.25, 10.25)
+    (0.5, 0.25, 0.25)
+    """
+    step = x - previous if x > previous else previous - x
+    return step if step > 0.0 and (step < quantum or quantum == 0.0) else quantum
+
+
+def spread_floor(level: float, quantum: float) -> float:
+    """The least spread that can be measured: a quantized sensor's rounding error, and never zero."""
+    floor = FLOOR_RELATIVE * (level if level > 0.0 else -level) + FLOOR_ABSOLUTE
+    rounding = QUANTUM_TO_SIGMA * quantum
+    return rounding if rounding > floor else floor
+
+
 class RobustBaseline:
     """Level and spread (in sigma units) of one stream: median/MAD to start, then Huber updates.
 
@@ -70,9 +87,8 @@ class RobustBaseline:
     def update(self, x: float) -> None:
         """Learn one finite value."""
         self.n += 1
-        step = abs(x - self.last)
-        if step > 0.0 and self.n > 1 and (step < self.quantum or self.quantum == 0.0):
-            self.quantum = step
+        if self.n > 1:
+            self.quantum = smallest_step(self.quantum, self.last, x)
         self.last = x
         if self._first is not None:
             self._start(x)
@@ -88,9 +104,7 @@ class RobustBaseline:
                 rate = 1.0 / self.n
             self.level = level + rate * clipped
             self.spread = spread + rate * (MEAN_ABS_TO_SIGMA * abs(clipped) - spread)
-        floor = FLOOR_RELATIVE * abs(self.level) + FLOOR_ABSOLUTE
-        rounding = QUANTUM_TO_SIGMA * self.quantum
-        self.floor = rounding if rounding > floor else floor
+        self.floor = spread_floor(self.level, self.quantum)
 
     def _start(self, x: float) -> None:
         first = self._first

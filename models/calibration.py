@@ -62,14 +62,14 @@ class AnomalyLikelihood:
 
     __slots__ = (
         "window", "horizon", "min_width", "single", "n", "median", "q90", "excess", "q99_seen",
-        "_recent", "_single_held", "_single_left", "_first",
+        "_recent", "_held", "_held_left", "_first",
     )  # fmt: skip
 
     def __init__(self, window: int = 5, horizon: int = 1000, min_width: float = 0.0, single: float | None = None) -> None:
         self.single = single
         self.q99_seen = 0.0  # the 99th percentile of single raw scores, tracked
-        self._single_held = 0.0  # the single-reading test's likelihood, held for `window` readings
-        self._single_left = 0
+        self._held = 0.0  # a likelihood held for `window` readings (`hold`)
+        self._held_left = 0
         self.window = window
         self.horizon = horizon
         self.min_width = min_width
@@ -98,20 +98,28 @@ class AnomalyLikelihood:
             return 0.0
         middle = self.median
         width = self.q90 + LN10 * self.excess - middle
-        floor = self.min_width + 1e-9 * abs(middle) + 1e-12  # a flat score history is not a 0/0
+        floor = self._width_floor()
         if width < floor:
             width = floor
         likelihood = 0.5 * math.erfc(Z99 * (middle - sum(recent) / len(recent)) / (width * SQRT2))
-        if self.single is None:
-            return likelihood
-        # The single-reading test, held for `window` readings like the average it stands beside
-        # (or until a higher one comes).
-        single = 1.0 - self.tail(raw) * (0.01 / self.single)
-        if single >= self._single_held or self._single_left <= 0:
-            self._single_held, self._single_left = single, self.window
-        self._single_left -= 1
-        single = self._single_held
-        return single if single > likelihood else likelihood
+        if self.single is not None:
+            self.hold(1.0 - self.tail(raw) * (0.01 / self.single))
+        held = self._held if self._held_left > 0 else 0.0
+        self._held_left -= 1
+        return held if held > likelihood else likelihood
+
+    def hold(self, likelihood: float) -> None:
+        """Report at least `likelihood` for the next `window` readings (this one included), unless a higher one comes.
+
+        A test that looks at one reading (a spike, a new extreme) lasts as long as the average it
+        stands beside, so a rule that asks for a few readings in a row sees it.
+        """
+        if likelihood >= self._held or self._held_left <= 0:
+            self._held, self._held_left = likelihood, self.window
+
+    def _width_floor(self) -> float:
+        # The least distance between the median and the 99th percentile: a flat score history is not a 0/0.
+        return self.min_width + 1e-9 * abs(self.median) + 1e-12
 
     def tail(self, raw: float) -> float:
         """The probability of a single raw score at least `raw`: 1.0 up to the 99th percentile, then an exponential tail."""
@@ -122,7 +130,7 @@ class AnomalyLikelihood:
             anchor = self.q99_seen
         if raw <= anchor:
             return 1.0
-        floor = (self.min_width + 1e-9 * abs(self.median) + 1e-12) / LN10
+        floor = self._width_floor() / LN10
         return 0.01 * math.exp(-(raw - anchor) / (self.excess if self.excess > floor else floor))
 
     def learn(self, raw: float) -> None:

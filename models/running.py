@@ -8,20 +8,11 @@ from array import array
 from river import base
 
 from models import params
-from models.baseline import BOOTSTRAP, FLOOR_ABSOLUTE, FLOOR_RELATIVE, QUANTUM_TO_SIGMA
+from models.baseline import BOOTSTRAP, FLOOR_ABSOLUTE, smallest_step, spread_floor
 
 WEEK_MS = 7 * 24 * 3_600_000
 # How fast the mean absolute errors that decide between the plain and the seasonal view follow the data.
 ERROR_RATE = 0.01
-
-
-def _finite(feature: object, value: object) -> float | None:
-    """The value as a float, None for NaN and inf; a non-number is refused."""
-    try:
-        value = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"RunningZScore: feature {feature!r} is {value!r}, not a number") from None
-    return value if value - value == 0.0 else None
 
 
 class RunningMoments:
@@ -60,11 +51,8 @@ class RunningMoments:
     def update(self, x: float) -> None:
         """Learn one finite value."""
         n = self.n = self.n + 1
-        last = self.last
-        if n > 1 and x != last:
-            step = x - last if x > last else last - x
-            if step < self.quantum or self.quantum == 0.0:
-                self.quantum = step
+        if n > 1:
+            self.quantum = smallest_step(self.quantum, self.last, x)
         self.last = x
         delta = x - self.mean
         memory = self.memory
@@ -78,9 +66,7 @@ class RunningMoments:
             if memory and n == memory:
                 self.m2 /= n  # from here on m2 holds the weighted variance itself
         variance = self.m2 if memory and n >= memory else self.m2 / n
-        floor = FLOOR_RELATIVE * (self.mean if self.mean > 0.0 else -self.mean) + FLOOR_ABSOLUTE
-        rounding = QUANTUM_TO_SIGMA * self.quantum
-        self.rounding = floor = rounding if rounding > floor else floor
+        self.rounding = floor = spread_floor(self.mean, self.quantum)
         sd = math.sqrt(variance) if variance > 0.0 else 0.0
         self.scale = sd if sd > floor else floor
 
@@ -168,17 +154,16 @@ class RunningZScore(base.AnomalyDetector):
     Examples
     --------
 
+    A pump's discharge pressure (bar), read every 10 s for about 80 minutes:
+
     >>> import random
     >>> rng = random.Random(42)
     >>> detector = RunningZScore()
-    >>> for _ in range(500):
-    ...     detector.learn_one({"value": rng.gauss(20.0, 0.5)})
-    >>> round(detector.score_one({"value": 20.5}), 1)
-    1.0
-    >>> round(detector.score_one({"value": 35.0}), 1)
-    30.0
-    >>> detector.score_one({"value": float("nan")})
-    0.0
+    >>> for i in range(500):
+    ...     detector.at(10_000 * i)
+    ...     detector.learn_one({"pressure": rng.gauss(6.0, 0.2)})
+    >>> [round(detector.score_one({"pressure": bar}), 1) for bar in (6.2, 4.0, float("nan"))]
+    [1.0, 10.1, 0.0]
 
     Three weeks of a daily cycle, read every 30 minutes: the cycle's high is normal at noon, not at midnight.
 
@@ -227,9 +212,9 @@ class RunningZScore(base.AnomalyDetector):
         """Update each finite feature's moments and weekly profile."""
         by_feature = self._by_feature
         for feature, value in x.items():
-            value = _finite(feature, value)
-            if value is None:
+            if not params.finite_value("RunningZScore", feature, value):
                 continue
+            value = float(value)
             state = by_feature.get(feature)
             if state is None:
                 week = WeeklyProfile(self.season_ms, self.buckets, self.season_rate) if self.season_ms else None
@@ -270,8 +255,8 @@ class RunningZScore(base.AnomalyDetector):
         by_feature = self._by_feature
         for feature, value in x.items():
             state = by_feature.get(feature)
-            if state is not None and (value := _finite(feature, value)) is not None:
-                z = self._z(state, value)
+            if state is not None and params.finite_value("RunningZScore", feature, value):
+                z = self._z(state, float(value))
                 worst = z if z > worst else worst
         return worst
 

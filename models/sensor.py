@@ -77,7 +77,7 @@ class SensorModel:
     __slots__ = (
         "detector_name", "params", "warmup", "window", "horizon", "threshold", "rebaseline_after",
         "settle", "band", "detector", "calibration", "count", "skipped", "rebaselines",
-        "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high", "_beyond_left",
+        "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
         "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
     )  # fmt: skip
 
@@ -107,7 +107,6 @@ class SensorModel:
         self.range_score = checks.positive(owner, "range_score", range_score)
         self.range_after = checks.count(owner, "range_after", range_after)
         self._low = self._high = math.nan  # the range of every finite reading so far
-        self._beyond_left = 0  # readings left to report a reading beyond the range as likely
         self.detector_name = detector
         self.params = dict(params or {})
         self.warmup, self.window, self.horizon = warmup, window, horizon
@@ -154,9 +153,9 @@ class SensorModel:
             return self._score(0.0, 0.0, expected, self._warming_up())
         x = {"value": value}
         raw = self._clamp(self.detector.score_one(x))
-        likelihood = self.calibration.likelihood(raw)
         if self.range_margin is not None and self._beyond_range(value, raw):
-            likelihood = 1.0
+            self.calibration.hold(1.0)
+        likelihood = self.calibration.likelihood(raw)
         if self._probation > 0 or not self.calibration.ready:
             self._learn_warming_up(x, raw)
             return self._score(raw, 0.0, expected, True)
@@ -170,25 +169,22 @@ class SensorModel:
         return self._onset(raw, likelihood, expected)
 
     def _beyond_range(self, value: float, raw: float) -> bool:
-        """Whether the last `window` readings include one far outside the range of all before it.
+        """Whether `value` lies far outside the range of every earlier reading; then the range takes it in.
 
-        Far outside: beyond the range of every earlier reading by more than `range_margin` times its
-        width, with a raw score of at least `range_score` (a new extreme a lot larger than noise),
-        once more than `range_after` readings have been seen.
+        Far outside: beyond the range by more than `range_margin` times its width, with a raw score
+        of at least `range_score` (a new extreme a lot larger than noise), once more than
+        `range_after` readings have been seen.
         """
         low, high = self._low, self._high
+        beyond = False
         if high > low and self.count > self.range_after:  # False while NaN, or for a flatline
             margin = (high - low) * self.range_margin
-            if (value > high + margin or value < low - margin) and raw >= self.range_score:
-                self._beyond_left = self.window
+            beyond = (value > high + margin or value < low - margin) and raw >= self.range_score
         if not value >= low:
             self._low = value
         if not value <= high:
             self._high = value
-        if self._beyond_left > 0:
-            self._beyond_left -= 1
-            return True
-        return False
+        return beyond
 
     def _onset(self, raw: float, likelihood: float, expected) -> Score:
         """The score to report: a run at the threshold that starts in the quiet period is capped."""

@@ -239,3 +239,26 @@ def test_a_time_aware_detector_is_told_each_readings_time():
     model = SensorModel(detector="seasonal")
     model.process(1.0, 5 * 3_600_000 + 1)
     assert model.detector._hour == 5
+
+
+def test_a_lone_reading_far_in_the_tail_fires_through_the_single_reading_test():
+    values = gaussian(1200, seed=21)
+    values[1000] = 100.0 + 9 * 5.0  # 9 sigma once: the 10-reading average alone dilutes it below 0.99
+    average_only = [s.likelihood for s in run(SensorModel(single=None, range_margin=None), values)]
+    with_single = [s.likelihood for s in run(SensorModel(range_margin=None), values)]
+    assert firings(average_only) == 0
+    assert firings(with_single) == 1
+    assert all(likelihood >= 0.99 for likelihood in with_single[1000:1010])  # held for `window` readings
+    assert max(with_single[1010:]) < 0.99
+
+
+def test_a_new_extreme_fires_through_the_range_test_only_once_the_range_is_set():
+    def run_with_extreme(at: int, **settings) -> list[float]:
+        values = gaussian(1200, seed=22)
+        values[at] = 100.0 + 7 * 5.0
+        return [s.likelihood for s in run(SensorModel(single=None, **settings), values)]
+
+    assert firings(run_with_extreme(1000, range_margin=None)) == 0  # the average test alone misses it
+    assert firings(run_with_extreme(1000)) == 1
+    assert firings(run_with_extreme(600)) == 0  # before `range_after` readings the range says nothing
+    assert firings(run_with_extreme(1000, range_score=8.0)) == 0  # a new extreme must also be far from the mean

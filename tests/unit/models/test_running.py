@@ -1,0 +1,43 @@
+"""RunningZScore: the plain view over all history, and the weekly view when the time of week explains the stream."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from models.running import WEEK_MS, RunningZScore
+
+HALF_HOUR = 1_800_000
+
+
+def feed(detector: RunningZScore, value_at, weeks: int = 3) -> None:
+    for i in range(weeks * 7 * 48):
+        detector.at(i * HALF_HOUR)
+        detector.learn_one({"value": value_at(i)})
+
+
+def daily_cycle(rng: random.Random):
+    return lambda i: 50.0 + 20.0 * math.sin(2 * math.pi * i / 48) + rng.gauss(0.0, 1.0)
+
+
+def test_a_daily_cycle_judges_a_reading_by_its_time_of_week():
+    weekly, plain = RunningZScore(), RunningZScore(season_ms=0)
+    feed(weekly, daily_cycle(random.Random(1)))
+    feed(plain, daily_cycle(random.Random(1)))
+    evening = 3 * WEEK_MS + 36 * HALF_HOUR  # the bottom of the cycle, about 30
+    for detector in (weekly, plain):
+        detector.at(evening)
+    assert weekly.score_one({"value": 70.0}) > 10.0  # the day's high, at night
+    assert plain.score_one({"value": 70.0}) < 2.0  # within the range of all readings
+    expected, spread = weekly.expected_one("value")
+    assert abs(expected - 30.0) < 3.0 and spread < 3.0
+
+
+def test_a_stream_without_rhythm_keeps_the_plain_view():
+    rng = random.Random(2)
+    detector = RunningZScore()
+    feed(detector, lambda i: rng.gauss(10.0, 1.0))
+    detector.at(3 * WEEK_MS)
+    moments = detector._by_feature["value"].moments
+    assert detector.expected_one("value") == (moments.mean, moments.scale)
+    assert abs(detector.score_one({"value": 13.0}) - (13.0 - moments.mean) / moments.scale) < 1e-12
