@@ -42,6 +42,19 @@ def load_rule_set(rules: Optional[Path]):
         fail(str(exc))
 
 
+def load_model(path: Optional[Path], detector: str):
+    """The model config file (or the defaults) with `detector` replacing its detector; bad input exits."""
+    from models import names
+    from models.model_config import model_for
+
+    if detector and detector not in names():
+        fail(f"--model: unknown detector {detector!r}; known: {', '.join(names())}")
+    try:
+        return model_for(path, detector or None)
+    except ValueError as exc:  # a ModelConfigError: one `file:line: key: reason` per problem
+        fail(str(exc))
+
+
 def require_java() -> None:
     """Exit with how to get Java when Spark could not start without it."""
     from detector.spark import JavaMissing, check_java
@@ -63,7 +76,13 @@ def detect(
     rules: Optional[Path] = typer.Option(None, help="Alert rules YAML file (default: the shipped rules)."),
     shards: int = typer.Option(1, min=1, help="Number of event streams (tocsin:events:0..N-1; 1 = tocsin:events)."),
     starting_offsets: StartingOffsets = typer.Option(StartingOffsets.earliest, help="Where a fresh checkpoint starts."),
-    model: str = typer.Option("", help="Detector name (default: the default detector). See `tocsin models`."),
+    model: str = typer.Option("", help="Detector name (default: the model config's, else the default detector); "
+                              "replaces the detector of --model-config. See `tocsin models`."),
+    model_config: Optional[Path] = typer.Option(
+        None, exists=True, dir_okay=False,
+        help="Model config YAML: detector, params, sensor settings (see models/model_config.example.yaml). "
+             "It builds the model of each sensor new to the checkpoint; sensors already in its state keep "
+             "the model they have."),
     log_dir: Path = typer.Option(Path("var/log"), help="Where Spark's log goes."),
     state_buckets: int = typer.Option(64, min=1, help="Groups of sensors in Spark state (spread over executors); "
                                       "fixed for the life of a checkpoint."),
@@ -71,17 +90,16 @@ def detect(
     """Run the detector job until stopped (Ctrl-C or SIGTERM stop it cleanly).
 
     Redis comes from REDIS_URL; when it is unset, an embedded redis-server is started and its address printed.
+
+    Sensors already in the checkpoint's state keep their model when the model config changes; new sensors get the new one.
     """
     from detector.job import BadOption, DetectorConfig, trigger_args
     from detector.redis_server import RedisUnavailable
     from detector.runner import redis_url_or_embedded, stop_on_signals
-    from models import DEFAULT_DETECTOR, names
 
     ruleset = load_rule_set(rules)
+    settings = load_model(model_config, model)
     require_java()
-    model = model or DEFAULT_DETECTOR
-    if model not in names():
-        fail(f"--model: unknown detector {model!r}; known: {', '.join(names())}")
     try:
         trigger_args(trigger)
     except BadOption as exc:
@@ -93,7 +111,7 @@ def detect(
             config = DetectorConfig(redis_url=url, streams=stream_names(shards),
                                     checkpoint=str(checkpoint.resolve()), trigger=trigger,
                                     max_records_per_trigger=max_records_per_trigger,
-                                    starting_offsets=starting_offsets.value, model=model,
+                                    starting_offsets=starting_offsets.value, model=settings,
                                     state_buckets=state_buckets)
             serve(config, ruleset, master, log_dir, stop)
     except (RedisUnavailable, BadOption) as exc:

@@ -12,7 +12,7 @@ from alerts.rules import RuleSet
 from detector.registry import SensorRegistry
 from detector.sink import BatchReport, RedisBatchSink
 from detector.stateful import OUTPUT_SCHEMA, STATE_SCHEMA, SensorStep
-from models import DEFAULT_DETECTOR
+from models.model_config import ModelConfig
 
 TRIGGER = re.compile(r"^\s*(\d+(\.\d+)?)\s*(ms|milliseconds?|s|seconds?|m|minutes?)\s*$")
 
@@ -31,8 +31,7 @@ class DetectorConfig:
     trigger: str = "0 seconds"
     max_records_per_trigger: int | None = None
     starting_offsets: str = "earliest"
-    model: str = DEFAULT_DETECTOR
-    model_params: dict = field(default_factory=dict)
+    model: ModelConfig = field(default_factory=ModelConfig)  # new sensors' models; those in state keep theirs
     state_buckets: int = 64  # groups of sensors in Spark state; fixed for the life of a checkpoint
     query_name: str = "tocsin-detector"
 
@@ -89,7 +88,7 @@ def start_detector(spark, config: DetectorConfig, rules: RuleSet, registry: Sens
     events = read_events(spark, config.redis_url, config.streams,
                          max_records_per_trigger=config.max_records_per_trigger,
                          starting_offsets=config.starting_offsets)
-    step = SensorStep(rules=rules, registry=registry, model=config.model, model_params=dict(config.model_params))
+    step = SensorStep(rules=rules, registry=registry, model=config.model)
     # One state per bucket of sensors, not per sensor: see detector/sensor_group.py.
     bucket = F.crc32(F.coalesce(F.trim("sensor_id"), F.lit("")).cast("binary")) % config.state_buckets
     scored = (

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from alerts.rules import RuleSet
 from detector.registry import SensorRegistry
 from detector.sensor_state import BatchResult, RawEntry, SensorState, advance
-from models import DEFAULT_DETECTOR, SensorModel
+from models.model_config import ModelConfig
 
 
 def sensor_key(fields: dict[str, str]) -> str:
@@ -22,14 +22,17 @@ def sensor_key(fields: dict[str, str]) -> str:
 
 
 class SensorGroup:
-    """Per-sensor states in a dict; the same validation, models and rules as everywhere."""
+    """Per-sensor states in a dict; the same validation, models and rules as everywhere.
 
-    def __init__(self, rules: RuleSet, registry: SensorRegistry | None = None, model: str = DEFAULT_DETECTOR,
-                 model_params: dict | None = None, states: dict[str, SensorState] | None = None) -> None:
+    `model` builds the model of each sensor first seen here; a sensor already in `states` keeps the
+    model it has (its state is its model), whatever the config says now.
+    """
+
+    def __init__(self, rules: RuleSet, registry: SensorRegistry | None = None, model: ModelConfig | None = None,
+                 states: dict[str, SensorState] | None = None) -> None:
         self.rules = rules
         self.registry = registry or SensorRegistry()
-        self.model = model
-        self.model_params = dict(model_params or {})
+        self.model = model or ModelConfig()
         self.states: dict[str, SensorState] = states if states is not None else {}
 
     def process(self, entries: Iterable[RawEntry]) -> tuple[BatchResult, list[str]]:
@@ -50,8 +53,7 @@ class SensorGroup:
     def _state(self, sensor_id: str) -> SensorState:
         state = self.states.get(sensor_id)
         if state is None:
-            model = SensorModel(detector=self.model, params=dict(self.model_params))
-            state = self.states[sensor_id] = SensorState(model=model)
+            state = self.states[sensor_id] = SensorState(model=self.model.build())
         return state
 
     def _info(self, sensor_id: str, first: dict[str, str]):

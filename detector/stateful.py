@@ -18,6 +18,7 @@ from detector.events import OPTIONAL, REQUIRED
 from detector.registry import SensorRegistry
 from detector.sensor_group import SensorGroup
 from detector.sensor_state import BatchResult, RawEntry, SensorState
+from models.model_config import ModelConfig
 
 OUTPUT_SCHEMA = "kind string, sensor_id string, payload string"
 STATE_SCHEMA = "state binary"
@@ -30,12 +31,11 @@ class SensorStep:
 
     rules: RuleSet
     registry: SensorRegistry
-    model: str
-    model_params: dict
+    model: ModelConfig  # builds the model of each new sensor
 
     def __call__(self, key: tuple, frames: Iterator[pd.DataFrame], group_state) -> Iterator[pd.DataFrame]:
         states = pickle.loads(group_state.get[0]) if group_state.exists else {}
-        group = SensorGroup(self.rules, self.registry, self.model, self.model_params, states)
+        group = SensorGroup(self.rules, self.registry, self.model, states)
         result, scored = group.process(entry for frame in frames for entry in entries_of(frame))
         group_state.update((pickle.dumps(group.states, protocol=pickle.HIGHEST_PROTOCOL),))
         rows = output_rows(group.states, result, scored)

@@ -10,10 +10,10 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from models import DEFAULT_DETECTOR
+from models.model_config import named_models
 from models.nab.corpus import NabCorpusError
 from models.nab.report import PROFILE_TITLES, scoreboard, write_report
-from models.nab.runner import NabResult, evaluate_nab
+from models.nab.runner import NabResult, check_result_name, evaluate_nab
 
 app = typer.Typer(help="Evaluate tocsin detectors on public anomaly benchmarks.", no_args_is_help=True)
 
@@ -46,18 +46,30 @@ def nab(
     data: Annotated[
         Path, typer.Option(help="NAB corpus folder holding data/ and labels/.", exists=True, file_okay=False)
     ],
-    out: Annotated[Path, typer.Option(help="Results folder; this run goes to OUT/<detector>/.", file_okay=False)],
-    detector: Annotated[str, typer.Option(help="Registered detector name (no '_').")] = DEFAULT_DETECTOR,
+    out: Annotated[Path, typer.Option(help="Results folder; this run goes to OUT/<name>/, where <name> is the "
+                                           "detector, or the model config file's stem.", file_okay=False)],
+    detector: Annotated[str | None, typer.Option(
+        help="Registered detector name (no '_'; default: the model config's, else the default detector); "
+             "replaces the detector of --model-config.")] = None,
     param: Annotated[
-        list[str] | None, typer.Option("--param", help="Detector parameter KEY=VALUE; repeat for more.")
+        list[str] | None, typer.Option("--param", help="Detector parameter KEY=VALUE; repeat for more "
+                                                       "(with --model-config, write them under its params).")
     ] = None,
+    model_config: Annotated[Path | None, typer.Option(
+        help="Model config YAML (detector, params, sensor settings), as `tocsin detect --model-config` takes. "
+             "Its file stem names the results unless --detector is given (so no '_' in it).",
+        exists=True, dir_okay=False)] = None,
     processes: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: every core).")] = None,
     plots: Annotated[bool, typer.Option(help="Write a PNG per series and the summary page.")] = True,
 ) -> None:
     """Run a detector online over every NAB series (score first, then learn) and score it by NAB's rules."""
     console = Console()
     try:
-        result = evaluate_nab(data, detector, parse_params(param), out, processes=processes)
+        [(name, model)] = named_models(model_config, [detector] if detector else [], parse_params(param)).items()
+        if detector is None and model_config is not None:
+            check_result_name(name, f"results name (from the file name {model_config.name}; rename it or give "
+                                    "--detector)")
+        result = evaluate_nab(data, model, out, name=name, processes=processes)
     except (NabCorpusError, ValueError) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(code=2) from None

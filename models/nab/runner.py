@@ -1,4 +1,4 @@
-"""Run one tocsin detector over a NAB corpus online, the way the streaming job does, and score it."""
+"""Run one tocsin sensor model over a NAB corpus online, the way the streaming job does, and score it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models import SensorModel, names
+from models.model_config import ModelConfig
 from models.nab.corpus import NabSeries, load_corpus
 from models.nab.onsets import OnsetRule, onset_scores
 from models.nab.scorer import ProfileResult, score_corpus
@@ -34,14 +34,15 @@ class SeriesRun:
 
 @dataclass(frozen=True)
 class NabResult:
-    """A detector's NAB run: every series' scores, the three profile results, and cost figures."""
+    """A model's NAB run: every series' scores, the three profile results, and cost figures."""
 
-    detector: str
+    detector: str  # the name its results are filed under: the detector's, or the model config file's stem
     params: dict
     runs: tuple[SeriesRun, ...]
     profiles: dict[str, ProfileResult] = field(repr=False)
     results_dir: Path
     wall_seconds: float
+    sensor: dict = field(default_factory=dict)  # the SensorModel settings the model config gave
 
     @property
     def records(self) -> int:
@@ -66,42 +67,44 @@ class NabResult:
         return grouped
 
 
-def check_detector_name(detector: str) -> str:
-    """The detector name, or a ValueError when NAB's result layout or the model registry cannot take it."""
-    if not DETECTOR_NAME.fullmatch(detector):
+def check_result_name(name: str, what: str = "detector name") -> str:
+    """The name NAB files results under, or a ValueError when its result layout cannot take it."""
+    if not DETECTOR_NAME.fullmatch(name):
         raise ValueError(
-            f"detector name {detector!r}: use letters, digits, '.' and '-' only "
+            f"{what} {name!r}: use letters, digits, '.' and '-' only "
             "(NAB result files are '<detector>_<file>', so '_' and '/' cannot appear)"
         )
-    if detector not in names():
-        raise ValueError(f"unknown detector {detector!r}; registered: {', '.join(sorted(names()))}")
-    return detector
+    return name
 
 
 def evaluate_nab(
-    data_dir: Path, detector: str, params: dict | None, out_dir: Path, *, processes: int | None = None
+    data_dir: Path, model: ModelConfig, out_dir: Path, *, name: str | None = None, processes: int | None = None
 ) -> NabResult:
-    """Run `detector` over every series of the NAB corpus at `data_dir`, write results under out_dir, score it."""
+    """Run `model` over every series of the NAB corpus at `data_dir`, write results under out_dir/name, score it.
+
+    `name` (default: the model's detector) names the results; a ModelConfig was checked when it was made,
+    so bad settings fail before any series runs.
+    """
     started = time.perf_counter()
-    check_detector_name(detector)
-    SensorModel(detector=detector, params=params)  # bad parameters fail here, not in 58 workers
+    name = check_result_name(name or model.detector)
     corpus = load_corpus(Path(data_dir))
-    results_dir = Path(out_dir) / detector
-    tasks = [(series, detector, dict(params or {}), results_dir) for series in corpus.series]
+    results_dir = Path(out_dir) / name
+    tasks = [(series, model, name, results_dir) for series in corpus.series]
     runs = sorted(_map(_run_task, tasks, processes), key=lambda run: run.series.name)
     profiles = score_corpus([run.series.scored(list(run.anomaly_scores)) for run in runs], corpus.profiles)
-    result = NabResult(detector, dict(params or {}), tuple(runs), profiles, results_dir, time.perf_counter() - started)
+    result = NabResult(name, dict(model.params), tuple(runs), profiles, results_dir, time.perf_counter() - started,
+                       dict(model.sensor))
     write_score_files(result)
     return result
 
 
-def run_series(series: NabSeries, detector: str, params: dict, results_dir: Path) -> SeriesRun:
-    """One fresh SensorModel over one series, score first then learn, and its NAB result file.
+def run_series(series: NabSeries, model_config: ModelConfig, name: str, results_dir: Path) -> SeriesRun:
+    """One fresh model over one series, score first then learn, and its NAB result file filed under `name`.
 
     The anomaly scores are the onsets of the job's default alert rule over the model's likelihoods
     (`onset_scores`): a detection is an alert, as the streaming job would raise it.
     """
-    model = SensorModel(detector=detector, params=params)
+    model = model_config.build()
     process = model.process
     likelihoods = []
     # One timer around the loop: a timer per call would cost about as much as a cheap model's process().
@@ -111,7 +114,7 @@ def run_series(series: NabSeries, detector: str, params: dict, results_dir: Path
     elapsed = time.perf_counter() - began
     anomaly_scores = onset_scores(likelihoods, OnsetRule.default())
     run = SeriesRun(series, tuple(anomaly_scores), elapsed, len(pickle.dumps(model)))
-    write_series_file(run, detector, results_dir)
+    write_series_file(run, name, results_dir)
     return run
 
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from alerts.rules import RuleFileError, load_rules
-from models import DEFAULT_DETECTOR
+from models.model_config import named_models
 from models.scenario_eval.isolation import CONTAMINATION
 from models.scenario_eval.metrics import ALL
 from models.scenario_eval.runner import GRACE_SAMPLES, ScenarioReport, evaluate_scenario
@@ -22,8 +22,12 @@ from simulator.scenario_file import ScenarioError
 def scenario(
     scenarios: Annotated[list[str], typer.Argument(help="Built-in scenario names or scenario files.")],
     detector: Annotated[
-        list[str] | None, typer.Option("--detector", help="Registered detector name; repeat for more.")
+        list[str] | None, typer.Option("--detector", help="Registered detector name; repeat for more. With "
+                                       "--model-config, each replaces the file's detector.")
     ] = None,
+    model_config: Annotated[Path | None, typer.Option(
+        help="Model config YAML (detector, params, sensor settings), as `tocsin detect --model-config` takes; "
+             "reported under the file's stem unless --detector is given.", exists=True, dir_okay=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Write every report as JSON to this file.", dir_okay=False)] = None,
     rules: Annotated[Path | None, typer.Option(help="Alert rules file (default: the shipped rules).",
                                                exists=True, dir_okay=False)] = None,
@@ -38,8 +42,9 @@ def scenario(
     reports = []
     try:
         rule_set = load_rules(rules) if rules is not None else None
+        models = named_models(model_config, detector or [])
         for name in scenarios:
-            report = evaluate_scenario(name, detector or [DEFAULT_DETECTOR], rules=rule_set, baseline=baseline,
+            report = evaluate_scenario(name, models, rules=rule_set, baseline=baseline,
                                        grace_samples=grace_samples, contamination=contamination)
             reports.append(report)
             console.print(report_table(report))

@@ -13,7 +13,7 @@ from detector.events import InvalidEvent, parse_event
 from detector.local_run import LocalDetector
 from detector.registry import SensorRegistry
 from detector.sensor_state import RawEntry
-from models.registry import build
+from models.model_config import ModelConfig
 from models.scenario_eval.isolation import CONTAMINATION, NAME as BASELINE, isolation_alerts
 from models.scenario_eval.metrics import DAY_MS, Alert, DetectorScore, Matching, score_detector
 from simulator.generator import SimEvent, generate, labels
@@ -48,12 +48,10 @@ class ScenarioReport:
         return asdict(self)
 
 
-def evaluate_scenario(scenario: str | Path | Scenario, detectors: list[str], *, rules: RuleSet | None = None,
-                      baseline: bool = True, grace_samples: int = GRACE_SAMPLES,
+def evaluate_scenario(scenario: str | Path | Scenario, models: dict[str, ModelConfig], *,
+                      rules: RuleSet | None = None, baseline: bool = True, grace_samples: int = GRACE_SAMPLES,
                       contamination: float = CONTAMINATION) -> ScenarioReport:
-    """Run each named detector as the job does (LocalDetector + rules) and the batch baseline; score them."""
-    for name in detectors:
-        build(name)  # an unknown name fails here, before the run, with the known names
+    """Run each model as the job does (LocalDetector + rules), and the batch baseline; score them by name."""
     plan = resolve(scenario if isinstance(scenario, Scenario) else find_scenario(scenario))
     events = list(generate(plan))
     truth = labels(plan)
@@ -67,9 +65,9 @@ def evaluate_scenario(scenario: str | Path | Scenario, detectors: list[str], *, 
         counts[label.kind] += 1
     report = ScenarioReport(plan.scenario.name, len(events), len(plan.sensors), sensor_days, dict(counts),
                             sum(1 for event in events if event.defect), 0, matching)
-    for name in detectors:
+    for name, model in models.items():
         started = time.perf_counter()
-        alerts, dead = run_detector(name, entries, rules or default_rules(), registry_of(plan))
+        alerts, dead = run_detector(model, entries, rules or default_rules(), registry_of(plan))
         report.seconds[name] = time.perf_counter() - started
         report.scores.append(score_detector(name, alerts, truth, matching, sensor_days))
         report.dead_letters = dead
@@ -97,10 +95,10 @@ def registry_of(plan: Plan) -> SensorRegistry:
                                                       spec.unit, spec.channel) for spec in plan.sensors})
 
 
-def run_detector(name: str, entries: list[RawEntry], rules: RuleSet,
+def run_detector(model: ModelConfig, entries: list[RawEntry], rules: RuleSet,
                  registry: SensorRegistry) -> tuple[list[Alert], int]:
-    """The firing alerts and the dead-letter count of one detector over every entry, batch by batch."""
-    local = LocalDetector(rules, registry, model=name)
+    """The firing alerts and the dead-letter count of one model config over every entry, batch by batch."""
+    local = LocalDetector(rules, registry, model=model)
     alerts, dead = [], 0
     for first in range(0, len(entries), BATCH):
         result = local.process(entries[first:first + BATCH])

@@ -14,16 +14,23 @@ from models.nab.cli import app
 from models.nab.corpus import load_corpus
 from models.nab.report import write_report
 from models.nab.onsets import OnsetRule, onset_scores
-from models.nab.runner import check_detector_name, evaluate_nab
+from models.model_config import ModelConfig
+from models.nab.runner import check_result_name, evaluate_nab
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "nab"
 PARAMS = {"rate": 0.05}
+MODEL = ModelConfig(detector="zscore", params=PARAMS)
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     """One zscore run over the fixture corpus, in this process."""
-    return evaluate_nab(FIXTURE, "zscore", PARAMS, tmp_path_factory.mktemp("nab"), processes=1)
+    return evaluate_nab(FIXTURE, MODEL, tmp_path_factory.mktemp("nab"), processes=1)
+
+
+def flat(output: str) -> str:
+    """Command output with rich's line wrapping undone."""
+    return " ".join(output.split())
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -71,23 +78,17 @@ def test_cost_figures_are_reported(result):
 
 
 def test_a_pool_of_workers_gives_the_same_scores(result, tmp_path):
-    pooled = evaluate_nab(FIXTURE, "zscore", PARAMS, tmp_path, processes=2)
+    pooled = evaluate_nab(FIXTURE, MODEL, tmp_path, processes=2)
     assert [run.anomaly_scores for run in pooled.runs] == [run.anomaly_scores for run in result.runs]
     assert pooled.profiles["standard"].raw == result.profiles["standard"].raw
 
 
-@pytest.mark.parametrize(
-    ("detector", "message"),
-    [("z_score", "'_' and '/' cannot appear"), ("../x", "letters, digits"), ("prophet", "registered: ")],
-)
-def test_detector_names_nab_cannot_take_are_refused(detector, message):
+@pytest.mark.parametrize(("name", "message"), [("z_score", "'_' and '/' cannot appear"), ("../x", "letters, digits")])
+def test_result_names_nab_cannot_take_are_refused_before_any_series_runs(name, message, tmp_path):
     with pytest.raises(ValueError, match=message):
-        check_detector_name(detector)
-
-
-def test_bad_detector_parameters_fail_before_any_series_runs(tmp_path):
-    with pytest.raises(ValueError, match="speed"):
-        evaluate_nab(FIXTURE, "zscore", {"speed": 2}, tmp_path, processes=1)
+        check_result_name(name)
+    with pytest.raises(ValueError, match=message):
+        evaluate_nab(FIXTURE, MODEL, tmp_path, name=name, processes=1)
     assert not any(tmp_path.iterdir())
 
 
@@ -113,9 +114,42 @@ def test_the_command_prints_the_scores_beside_the_published_scoreboard(tmp_path)
 def test_the_command_names_a_bad_detector_or_parameter(tmp_path):
     base = ["nab", "--data", str(FIXTURE), "--out", str(tmp_path), "--processes", "1", "--no-plots"]
     bad_name = CliRunner().invoke(app, [*base, "--detector", "z_score"])
-    assert bad_name.exit_code == 2 and "'_'" in bad_name.output
+    assert bad_name.exit_code == 2 and "unknown detector 'z_score'" in bad_name.output
     bad_param = CliRunner().invoke(app, [*base, "--param", "rate"])
     assert bad_param.exit_code == 2 and "KEY=VALUE" in bad_param.output
+    unknown_param = CliRunner().invoke(app, [*base, "--detector", "zscore", "--param", "speed=2"])
+    assert unknown_param.exit_code == 2
+    assert "params.speed: detector 'zscore' has no parameter" in flat(unknown_param.output)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_model_config_file_names_the_results_after_its_stem(tmp_path):
+    config = tmp_path / "warm50.yaml"
+    config.write_text("detector: zscore\nparams: {rate: 0.05}\nsensor: {warmup: 50}\n")
+    base = ["nab", "--data", str(FIXTURE), "--out", str(tmp_path / "out"), "--processes", "1", "--no-plots"]
+    outcome = CliRunner().invoke(app, [*base, "--model-config", str(config)])
+    assert outcome.exit_code == 0, outcome.output
+    assert (tmp_path / "out" / "warm50" / "warm50_standard_scores.csv").exists()
+    model = ModelConfig(detector="zscore", params=PARAMS, sensor={"warmup": 50})
+    direct = evaluate_nab(FIXTURE, model, tmp_path / "direct", name="warm50", processes=1)
+    rows = read_rows(tmp_path / "out" / "warm50" / "warm50_standard_scores.csv")
+    assert float(rows[-1]["Score"]) == pytest.approx(direct.profiles["standard"].raw)
+    assert direct.sensor == {"warmup": 50}
+
+
+def test_a_model_config_file_whose_stem_nab_cannot_take_is_refused_unless_detector_is_given(tmp_path):
+    config = tmp_path / "my_model.yaml"
+    config.write_text("detector: zscore\n")
+    base = ["nab", "--data", str(FIXTURE), "--out", str(tmp_path / "out"), "--processes", "1", "--no-plots",
+            "--model-config", str(config)]
+    refused = CliRunner().invoke(app, base)
+    assert refused.exit_code == 2
+    assert "my_model.yaml" in refused.output and "'_' and '/' cannot appear" in flat(refused.output)
+    both = CliRunner().invoke(app, [*base, "--param", "rate=0.05"])
+    assert both.exit_code == 2 and "under 'params'" in flat(both.output)
+    named = CliRunner().invoke(app, [*base, "--detector", "sad"])
+    assert named.exit_code == 0, named.output
+    assert (tmp_path / "out" / "sad" / "sad_standard_scores.csv").exists()
 
 
 def test_the_command_has_help():
