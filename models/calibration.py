@@ -7,6 +7,7 @@ from collections import deque
 from statistics import median
 
 from models.baseline import BOOTSTRAP, MAD_TO_SIGMA, MEAN_ABS_TO_SIGMA
+from models.upgrade import restore
 
 SQRT2 = math.sqrt(2.0)
 Z90 = 1.2815515655446004  # standard normal quantiles
@@ -46,6 +47,13 @@ class AnomalyLikelihood:
     mapped so that `single` gives 0.99, and that likelihood is held for `window` readings or until
     a higher one comes; the reported likelihood is the larger of the two tests.
 
+    With `unrest` set, the recent average is also judged against the distribution of such averages
+    (its 99th percentile, tracked, and an exponential tail above it), as Numenta's likelihood does:
+    an average that rises for a while without reaching the single scores' 99th percentile (noise
+    that doubles, spikes that come more often) is rare among averages. `unrest` is the probability
+    that gives 0.99; the test starts once `horizon` averages have been learned, since a tracked
+    99th percentile needs that many to settle.
+
     Call `likelihood(raw)` for every reading (score first), then `learn(raw)` for the readings the
     sensor learns.
 
@@ -62,11 +70,17 @@ class AnomalyLikelihood:
 
     __slots__ = (
         "window", "horizon", "min_width", "single", "n", "median", "q90", "excess", "q99_seen",
-        "_recent", "_held", "_held_left", "_first",
+        "_recent", "_held", "_held_left", "_first", "unrest", "averages", "average_q99", "average_excess", "_average",
     )  # fmt: skip
 
-    def __init__(self, window: int = 5, horizon: int = 1000, min_width: float = 0.0, single: float | None = None) -> None:
+    def __init__(self, window: int = 5, horizon: int = 1000, min_width: float = 0.0, single: float | None = None,
+                 unrest: float | None = None) -> None:
         self.single = single
+        self.unrest = unrest
+        self.averages = 0  # averages learned by the unrest test
+        self.average_q99 = 0.0  # their 99th percentile, tracked
+        self.average_excess = 0.0  # their mean excess above it
+        self._average = 0.0  # the average of the last `window` raw scores (set by `likelihood`)
         self.q99_seen = 0.0  # the 99th percentile of single raw scores, tracked
         self._held = 0.0  # a likelihood held for `window` readings (`hold`)
         self._held_left = 0
@@ -79,6 +93,15 @@ class AnomalyLikelihood:
         self.excess = 0.0  # mean excess of the scores above q90
         self._recent: deque = deque(maxlen=window)
         self._first: list[float] | None = []
+
+    # Added since the first release, with the values that keep an older pickled calibration as it was.
+    _ADDED = {
+        "single": None, "q99_seen": 0.0, "_held": 0.0, "_held_left": 0, "unrest": None, "averages": 0,
+        "average_q99": 0.0, "average_excess": 0.0, "_average": 0.0,
+    }  # fmt: skip
+
+    def __setstate__(self, state) -> None:
+        restore(self, state, self._ADDED)
 
     @property
     def ready(self) -> bool:
@@ -96,17 +119,23 @@ class AnomalyLikelihood:
         recent.append(raw)
         if self._first is not None:
             return 0.0
+        average = self._average = sum(recent) / len(recent)
         middle = self.median
-        width = self.q90 + LN10 * self.excess - middle
-        floor = self._width_floor()
-        if width < floor:
-            width = floor
-        likelihood = 0.5 * math.erfc(Z99 * (middle - sum(recent) / len(recent)) / (width * SQRT2))
-        if self.single is not None:
+        floor = self.min_width + 1e-9 * (middle if middle > 0.0 else -middle) + 1e-12  # _width_floor, inlined
+        q99 = self.q90 + LN10 * self.excess
+        width = q99 - middle if q99 - middle > floor else floor
+        likelihood = 0.5 * math.erfc(Z99 * (middle - average) / (width * SQRT2))
+        if self.unrest is not None and average > self.average_q99 and self.averages > self.horizon:
+            unrest = 1.0 - self.average_tail(average) * (0.01 / self.unrest)
+            if unrest > likelihood:
+                likelihood = unrest
+        if self.single is not None and raw > q99 and raw > self.q99_seen:
             self.hold(1.0 - self.tail(raw) * (0.01 / self.single))
-        held = self._held if self._held_left > 0 else 0.0
-        self._held_left -= 1
-        return held if held > likelihood else likelihood
+        if self._held_left > 0:
+            self._held_left -= 1
+            if self._held > likelihood:
+                return self._held
+        return likelihood
 
     def hold(self, likelihood: float) -> None:
         """Report at least `likelihood` for the next `window` readings (this one included), unless a higher one comes.
@@ -133,6 +162,14 @@ class AnomalyLikelihood:
         floor = self._width_floor() / LN10
         return 0.01 * math.exp(-(raw - anchor) / (self.excess if self.excess > floor else floor))
 
+    def average_tail(self, average: float) -> float:
+        """The probability of an average of `window` raw scores at least `average`: an exponential tail above their 99th percentile."""
+        if average <= self.average_q99:
+            return 1.0
+        floor = self._width_floor() / LN10
+        scale = self.average_excess if self.average_excess > floor else floor
+        return 0.01 * math.exp(-(average - self.average_q99) / scale)
+
     def learn(self, raw: float) -> None:
         """Add one raw score to the long-run distribution."""
         self.n += 1
@@ -142,6 +179,8 @@ class AnomalyLikelihood:
         rate = STEP / self.horizon
         if rate * self.n < 1.0:
             rate = 1.0 / self.n
+        if self.unrest is not None:
+            self._learn_average(rate)
         excess = self.excess
         scale = excess if excess > 1e-12 else 1e-12
         step = rate * scale
@@ -161,6 +200,21 @@ class AnomalyLikelihood:
             self.excess = excess + rate * ((over if over < cap else cap) - excess)
         elif over < 0.0:
             self.q90 -= 0.1 * step
+
+    def _learn_average(self, rate: float) -> None:
+        # The 99th percentile of the averages and the mean excess above it, tracked as for single scores.
+        average = self._average
+        self.averages += 1
+        if self.averages == 1:
+            self.average_q99, self.average_excess = average, self.excess
+            return
+        scale = self.average_excess if self.average_excess > 1e-12 else 1e-12
+        over = average - self.average_q99
+        if over > 0.0:
+            self.average_q99 += 0.99 * rate * scale
+            self.average_excess += rate * ((over if over < EXCESS_CAP * scale else EXCESS_CAP * scale) - self.average_excess)
+        elif over < 0.0:
+            self.average_q99 -= 0.01 * rate * scale
 
     def _start(self, raw: float) -> None:
         # Median and MAD, so that a spike among the first scores does not set the scale.

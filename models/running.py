@@ -9,6 +9,7 @@ from river import base
 
 from models import params
 from models.baseline import BOOTSTRAP, FLOOR_ABSOLUTE, smallest_step, spread_floor
+from models.upgrade import restore
 
 WEEK_MS = 7 * 24 * 3_600_000
 # How fast the mean absolute errors that decide between the plain and the seasonal view follow the data.
@@ -82,19 +83,34 @@ class WeeklyProfile:
 
     The week is cut into `buckets` slots; each slot's level is the first reading in it, then
     follows every reading that falls in it at `rate` (an exponentially weighted mean). So a slot's
-    level holds its earlier weeks and the readings of the visit under way. `residual` holds the
-    moments of each reading minus its slot's level (before the reading is learned), and `error` the
-    mean absolute residual, which the detector compares with the plain deviation to decide whether
-    the time of week explains the stream. The state is 8 bytes per slot plus two `RunningMoments`.
+    level holds its earlier weeks and the readings of the visit under way. The residuals (each
+    reading minus its slot's level, before the reading is learned) keep a mean and a standard
+    deviation (Welford, over every residual), and `error` their mean absolute value, which the
+    detector compares with the plain deviation to decide whether the time of week explains the
+    stream. The state is 8 bytes per slot and five numbers.
     """
 
-    __slots__ = ("period_ms", "buckets", "rate", "profile", "residual", "error")
+    __slots__ = ("period_ms", "buckets", "rate", "profile", "n", "mean", "m2", "error")
 
     def __init__(self, period_ms: int, buckets: int, rate: float) -> None:
         self.period_ms, self.buckets, self.rate = period_ms, buckets, rate
         self.profile = array("d", [math.nan]) * buckets  # NaN: no reading in the slot yet
-        self.residual = RunningMoments()
+        self.n = 0  # residuals seen
+        self.mean = 0.0  # their mean
+        self.m2 = 0.0  # n times their variance
         self.error = 0.0
+
+    def __setstate__(self, state) -> None:
+        slots = dict(state[1] if isinstance(state, tuple) else state)
+        residual = slots.pop("residual", None)  # a RunningMoments until the residuals were kept inline
+        if residual is not None:
+            slots.update(n=residual.n, mean=residual.mean, m2=residual.m2)
+        restore(self, slots, {})
+
+    @property
+    def sd(self) -> float:
+        """The standard deviation of the residuals (0.0 before two)."""
+        return math.sqrt(self.m2 / self.n) if self.n > 1 else 0.0
 
     def update(self, x: float, bucket: int) -> None:
         """Learn one finite value taken in `bucket`: the residual statistics, then the slot's level."""
@@ -103,7 +119,10 @@ class WeeklyProfile:
             self.profile[bucket] = x
             return
         residual = x - level
-        self.residual.update(residual)
+        n = self.n = self.n + 1
+        delta = residual - self.mean
+        self.mean += delta / n
+        self.m2 += delta * (residual - self.mean)
         self.error += ERROR_RATE * ((residual if residual > 0.0 else -residual) - self.error)
         self.profile[bucket] = level + self.rate * residual
 
@@ -222,7 +241,7 @@ class RunningZScore(base.AnomalyDetector):
             moments, week = state.moments, state.week
             if week is not None:
                 bucket = self._slot
-                if moments.ready and week.profile[bucket] == week.profile[bucket]:
+                if moments.n >= BOOTSTRAP and week.profile[bucket] == week.profile[bucket]:
                     deviation = value - moments.mean
                     state.error += ERROR_RATE * ((deviation if deviation > 0.0 else -deviation) - state.error)
                 week.update(value, bucket)
@@ -231,15 +250,14 @@ class RunningZScore(base.AnomalyDetector):
     def _weekly(self, state: FeatureState) -> tuple[float, float] | None:
         """(expected value, deviation) from the time of week, when the profile explains the stream."""
         week = state.week
-        if week is None or not week.residual.ready or week.error >= self.fit * state.error:
+        if week is None or week.n < BOOTSTRAP or week.error >= self.fit * state.error:
             return None
         profile = week.profile[self._slot]
         if profile != profile:
             return None
-        residual = week.residual
-        floor = state.moments.rounding
-        scale = residual.scale
-        return profile + residual.mean, (scale if scale > floor else floor)
+        floor = state.moments.rounding  # the readings' rounding error bounds the residuals' too
+        scale = week.sd
+        return profile + week.mean, (scale if scale > floor else floor)
 
     def _z(self, state: FeatureState, value: float) -> float:
         weekly = self._weekly(state) if state.week is not None else None
@@ -263,7 +281,7 @@ class RunningZScore(base.AnomalyDetector):
     def expected_one(self, feature: object) -> tuple[float, float] | None:
         """The (expected value, standard deviation) of a feature now, or None until it is ready."""
         state = self._by_feature.get(feature)
-        if state is None or not state.moments.ready:
+        if state is None or state.moments.n < BOOTSTRAP:
             return None
         weekly = self._weekly(state) if state.week is not None else None
         return weekly if weekly is not None else (state.moments.mean, state.moments.scale)

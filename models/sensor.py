@@ -8,6 +8,7 @@ from typing import NamedTuple
 from models import params as checks
 from models.calibration import AnomalyLikelihood
 from models.registry import DEFAULT_DETECTOR, build
+from models.upgrade import restore
 
 # Raw scores are clamped here before calibration, so a detector's inf cannot poison the averages.
 RAW_CAP = 1e12
@@ -41,7 +42,9 @@ class SensorModel:
       tail (a spike);
     - a reading beyond the range of every earlier one by more than `range_margin` times its width,
       with a raw score of at least `range_score`, once `range_after` readings have set the range
-      (a new extreme, as Numenta's detector checks).
+      (a new extreme, as Numenta's detector checks);
+    - the same average against the long-run distribution of such averages, rarer than `unrest`
+      (unrest that lasts: noise that grows, spikes that come more often).
 
     Readings with likelihood >= `threshold` are held back instead of learned, so a short anomaly
     leaves the baseline alone (the score distribution learns every score, so a pattern that keeps
@@ -52,7 +55,8 @@ class SensorModel:
     Alerts mark onsets: once a run of likelihoods >= `threshold` ends, a new run starting within
     `quiet` readings (which does not extend the quiet period) is reported capped just below the
     threshold (`Score.muted`), so an anomaly that flickers, or the unrest that follows it, raises
-    one alert rather than many. The learning policy still sees the true likelihood. `ts_ms` is
+    one alert rather than many; unless its raw score grows past `escalate` times the peak raw score
+    of the run that started the quiet period: a larger event is not hidden by a smaller one before it. The learning policy still sees the true likelihood. `ts_ms` is
     passed to time-aware detectors (the default keeps a weekly profile); gaps and irregular spacing
     do not matter otherwise.
 
@@ -78,7 +82,8 @@ class SensorModel:
         "detector_name", "params", "warmup", "window", "horizon", "threshold", "rebaseline_after",
         "settle", "band", "detector", "calibration", "count", "skipped", "rebaselines",
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
-        "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
+        "unrest", "escalate", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted", "_peak",
+        "_last_peak", "_timed", "_expects",
     )  # fmt: skip
 
     def __init__(
@@ -98,6 +103,8 @@ class SensorModel:
         range_margin: float | None = 0.1,
         range_score: float = 4.5,
         range_after: int = 750,
+        unrest: float | None = 3e-3,
+        escalate: float | None = 1.5,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
         owner = "SensorModel"
@@ -106,13 +113,15 @@ class SensorModel:
         self.range_margin = None if range_margin is None else checks.positive(owner, "range_margin", range_margin)
         self.range_score = checks.positive(owner, "range_score", range_score)
         self.range_after = checks.count(owner, "range_after", range_after)
+        self.unrest = None if unrest is None else checks.fraction(owner, "unrest", unrest)
+        self.escalate = None if escalate is None else checks.positive(owner, "escalate", escalate)
         self._low = self._high = math.nan  # the range of every finite reading so far
         self.detector_name = detector
         self.params = dict(params or {})
         self.warmup, self.window, self.horizon = warmup, window, horizon
         self.threshold, self.rebaseline_after, self.settle = threshold, rebaseline_after, settle
         self.band = band
-        self.detector = build(detector, **self.params)
+        self.detector = self._use(build(detector, **self.params))
         self.calibration = self._calibration()
         self.count = 0  # readings processed, skipped ones included
         self.skipped = 0  # NaN / inf readings
@@ -123,6 +132,8 @@ class SensorModel:
         self._quiet_left = 0  # readings left in the quiet period after the last run at the threshold
         self._in_run = False  # whether the last scored reading reached the threshold
         self._muted = False  # whether the current run started in a quiet period
+        self._peak = 0.0  # the largest raw score of the current (or last) run at the threshold
+        self._last_peak = 0.0  # that of the run that started the quiet period
 
     @staticmethod
     def _check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band) -> None:
@@ -144,15 +155,17 @@ class SensorModel:
             value = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"SensorModel.process: value must be a number, got {value!r}") from None
-        at = getattr(self.detector, "at", None)
-        if at is not None:  # a time-aware detector (weekly profile) learns when each reading was taken
-            at(ts_ms)
-        expected = self._expected()
+        detector = self.detector
+        if self._timed:  # a time-aware detector (weekly profile) learns when each reading was taken
+            detector.at(ts_ms)
+        expected = detector.expected_one("value") if self._expects else None
         if value - value != 0.0:  # NaN or inf, without a call
             self.skipped += 1
             return self._score(0.0, 0.0, expected, self._warming_up())
         x = {"value": value}
-        raw = self._clamp(self.detector.score_one(x))
+        raw = float(detector.score_one(x))
+        if not -RAW_CAP <= raw <= RAW_CAP:  # NaN, inf or beyond the cap
+            raw = self._clamp(raw)
         if self.range_margin is not None and self._beyond_range(value, raw):
             self.calibration.hold(1.0)
         likelihood = self.calibration.likelihood(raw)
@@ -191,8 +204,15 @@ class SensorModel:
         high = likelihood >= self.threshold
         if high and not self._in_run:
             self._muted = self._quiet_left > 0
+            self._peak = raw
         elif not high and self._in_run and not self._muted:
             self._quiet_left = self.quiet + 1  # counted down from this reading on
+            self._last_peak = self._peak
+        if high:
+            if raw > self._peak:
+                self._peak = raw
+            if self._muted and self.escalate is not None and raw > self.escalate * self._last_peak:
+                self._muted = False  # a larger event than the one that started the quiet period
         self._in_run = high
         if self._quiet_left > 0:
             self._quiet_left -= 1
@@ -225,26 +245,27 @@ class SensorModel:
 
     def _rebaseline(self) -> None:
         """Accept a persisting shift: a fresh detector learns the held readings, then a probation."""
-        self.detector = build(self.detector_name, **self.params)
-        at = getattr(self.detector, "at", None)
+        detector = self.detector = self._use(build(self.detector_name, **self.params))
         for value, ts_ms in self._held:
-            if at is not None:
-                at(ts_ms)
-            self.detector.learn_one({"value": value})
+            if self._timed:
+                detector.at(ts_ms)
+            detector.learn_one({"value": value})
         self._held.clear()
         self.calibration = self._calibration()
         self._probation = self.settle
         self._ready = False
         self.rebaselines += 1
 
+    def _use(self, detector):
+        """`detector`, after noting once whether it takes reading times and reports expected values."""
+        self._timed = hasattr(detector, "at")
+        self._expects = hasattr(detector, "expected_one")
+        return detector
+
     def _calibration(self) -> AnomalyLikelihood:
         # A detector may say how far apart its raw scores must be to differ (z-scores: 1 sigma).
         min_width = MIN_WIDTH * getattr(self.detector, "score_resolution", 0.0)
-        return AnomalyLikelihood(self.window, self.horizon, min_width, self.single)
-
-    def _expected(self) -> tuple[float, float] | None:
-        expected_one = getattr(self.detector, "expected_one", None)
-        return expected_one("value") if expected_one is not None else None
+        return AnomalyLikelihood(self.window, self.horizon, min_width, self.single, self.unrest)
 
     def _score(self, raw, likelihood, expected, warming_up, muted=False) -> Score:
         if expected is None:
@@ -255,10 +276,19 @@ class SensorModel:
 
     @staticmethod
     def _clamp(raw: float) -> float:
-        raw = float(raw)
         if raw != raw:
             return 0.0
         return RAW_CAP if raw > RAW_CAP else (-RAW_CAP if raw < -RAW_CAP else raw)
+
+    # Added since the first release, with the values that keep an older pickled model as it was.
+    _ADDED = {
+        "single": None, "range_margin": None, "range_score": 4.5, "range_after": 750, "_low": math.nan,
+        "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0,
+    }  # fmt: skip
+
+    def __setstate__(self, state) -> None:
+        restore(self, state, self._ADDED)
+        self._use(self.detector)
 
     def __repr__(self) -> str:
         return (

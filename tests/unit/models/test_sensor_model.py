@@ -182,6 +182,8 @@ def test_a_value_that_is_not_a_number_is_refused(value):
         ({"params": {"fit": 2.0}}, r"RunningZScore: fit must be in \(0, 1\]"),
         ({"single": 0.0}, r"SensorModel: single must be in \(0, 1\]"),
         ({"range_margin": -1.0}, "SensorModel: range_margin must be above 0"),
+        ({"unrest": 0.0}, r"SensorModel: unrest must be in \(0, 1\]"),
+        ({"escalate": -1.0}, "SensorModel: escalate must be above 0"),
         ({"params": [("rate", 0.1)]}, "SensorModel: params must be a dict"),
         ({"warmup": -1}, "SensorModel: warmup must be an integer >= 0"),
         ({"window": 0}, "SensorModel: window must be an integer >= 1"),
@@ -262,3 +264,33 @@ def test_a_new_extreme_fires_through_the_range_test_only_once_the_range_is_set()
     assert firings(run_with_extreme(1000)) == 1
     assert firings(run_with_extreme(600)) == 0  # before `range_after` readings the range says nothing
     assert firings(run_with_extreme(1000, range_score=8.0)) == 0  # a new extreme must also be far from the mean
+
+
+def noise_that_grows(at: int, factor: float, seed: int = 31) -> list[float]:
+    """Gaussian noise whose deviation is multiplied by `factor` from reading `at` on, for 300 readings."""
+    values = gaussian(at, seed=seed, sd=1.0)
+    rng = random.Random(seed + 1)
+    return values + [100.0 + factor * rng.gauss(0.0, 1.0) for _ in range(300)]
+
+
+@pytest.mark.parametrize("seed", [30, 31, 32])
+def test_noise_that_grows_fires_through_the_unrest_test_once_averages_have_settled(seed):
+    def likelihoods(values: list[float], **settings) -> list[float]:
+        model = SensorModel(single=None, range_margin=None, **settings)  # the average tests alone
+        return [s.likelihood for s in run(model, values)]
+
+    grown = noise_that_grows(2500, 2.2, seed)
+    assert firings(likelihoods(grown, unrest=None)) == 0  # the average never reaches the singles' 99th percentile
+    assert firings(likelihoods(grown)) >= 1
+    assert firings(likelihoods(noise_that_grows(800, 2.2, seed))) == 0  # fewer than `horizon` averages learned yet
+    assert firings(likelihoods(noise_that_grows(2500, 1.1, seed))) == 0  # a little more noise is not unrest
+
+
+def test_a_larger_event_in_the_quiet_period_alerts_again_through_escalation():
+    values = gaussian(1200, seed=40, sd=1.0)
+    values[400:404] = [108.0] * 4  # 8 sigma
+    values[450:454] = [140.0] * 4  # 40 sigma, 50 readings later: inside the quiet period
+    assert firings([s.likelihood for s in run(SensorModel(escalate=None), values)]) == 1
+    scores = run(SensorModel(), values)
+    assert firings([s.likelihood for s in scores]) == 2
+    assert not any(s.muted for s in scores[450:454])

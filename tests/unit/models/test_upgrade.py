@@ -1,0 +1,46 @@
+"""Sensor models pickled by earlier releases (as Spark checkpoints keep them) carry on under this one."""
+
+from __future__ import annotations
+
+import pickle
+import random
+from pathlib import Path
+
+import pytest
+
+from models import SensorModel
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "models"
+T0 = 1_700_000_000_000
+# Made by tests/fixtures/models/make_release_pickles.py at the releases it names: 600 readings of N(20, 0.5), one a minute.
+RELEASES = ["sensor_model_release1.pickle", "sensor_model_release2.pickle"]
+
+
+def carry_on(model: SensorModel, readings: int = 400) -> list[float]:
+    rng = random.Random(12)
+    return [model.process(20.0 + rng.gauss(0.0, 0.5), T0 + 60_000 * (600 + i)).likelihood for i in range(readings)]
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_a_model_from_an_earlier_release_keeps_scoring_and_still_sees_a_spike(release):
+    model = pickle.loads((FIXTURES / release).read_bytes())
+    assert model.count == 600
+    assert max(carry_on(model)) < 0.99
+    spike = model.process(35.0, T0 + 60_000 * 1000)  # 30 sigma
+    assert spike.likelihood >= 0.99
+    again = pickle.loads(pickle.dumps(model))
+    assert again.count == model.count and max(carry_on(again, 50)) <= 1.0
+
+
+def test_tests_added_since_a_release_stay_off_for_its_models():
+    first = pickle.loads((FIXTURES / RELEASES[0]).read_bytes())
+    assert (first.single, first.range_margin, first.unrest, first.escalate) == (None, None, None, None)
+    assert first.calibration.single is None and first.calibration.unrest is None
+    second = pickle.loads((FIXTURES / RELEASES[1]).read_bytes())
+    assert second.single == 1e-5 and second.unrest is None  # it had the single-reading test, not the unrest test
+
+
+def test_the_weekly_profile_keeps_its_residual_statistics_across_the_change_of_layout():
+    model = pickle.loads((FIXTURES / RELEASES[1]).read_bytes())
+    week = model.detector._by_feature["value"].week
+    assert week.n > 500 and week.sd > 0.0
