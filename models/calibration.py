@@ -121,7 +121,7 @@ class AnomalyLikelihood:
             return 0.0
         average = self._average = sum(recent) / len(recent)
         middle = self.median
-        floor = self.min_width + 1e-9 * (middle if middle > 0.0 else -middle) + 1e-12  # _width_floor, inlined
+        floor = self._width_floor()
         q99 = self.q90 + LN10 * self.excess
         width = q99 - middle if q99 - middle > floor else floor
         likelihood = 0.5 * math.erfc(Z99 * (middle - average) / (width * SQRT2))
@@ -163,7 +163,10 @@ class AnomalyLikelihood:
         return 0.01 * math.exp(-(raw - anchor) / (self.excess if self.excess > floor else floor))
 
     def average_tail(self, average: float) -> float:
-        """The probability of an average of `window` raw scores at least `average`: an exponential tail above their 99th percentile."""
+        """The probability of an average of `window` raw scores at least `average`.
+
+        1.0 up to the tracked 99th percentile of the averages, then an exponential tail.
+        """
         if average <= self.average_q99:
             return 1.0
         floor = self._width_floor() / LN10

@@ -56,9 +56,10 @@ class SensorModel:
     `quiet` readings (which does not extend the quiet period) is reported capped just below the
     threshold (`Score.muted`), so an anomaly that flickers, or the unrest that follows it, raises
     one alert rather than many; unless its raw score grows past `escalate` times the peak raw score
-    of the run that started the quiet period: a larger event is not hidden by a smaller one before it. The learning policy still sees the true likelihood. `ts_ms` is
-    passed to time-aware detectors (the default keeps a weekly profile); gaps and irregular spacing
-    do not matter otherwise.
+    of the run that started the quiet period: a larger event is not hidden by a smaller one before
+    it. The learning policy still sees the true likelihood. `ts_ms` is passed to time-aware
+    detectors (the default keeps a weekly profile); gaps and irregular spacing do not matter
+    otherwise. A model pickled by an earlier release loads with the tests added since switched off.
 
     `detector` and `params` name a registered detector (`models.names()`); `window` and `horizon`
     are the calibration's short average and long-run memory; `band` sets the normal range reported
