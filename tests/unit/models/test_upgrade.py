@@ -28,8 +28,8 @@ def test_a_model_from_an_earlier_release_keeps_scoring_and_still_sees_a_spike(re
     assert max(carry_on(model)) < 0.99
     spike = model.process(35.0, T0 + 60_000 * 1000)  # 30 sigma
     assert spike.likelihood >= 0.99
-    again = pickle.loads(pickle.dumps(model))
-    assert again.count == model.count and max(carry_on(again, 50)) <= 1.0
+    again = pickle.loads(pickle.dumps(model))  # saved again by this release, it carries on exactly as the original
+    assert carry_on(again, 50) == carry_on(model, 50)
 
 
 def test_tests_added_since_a_release_stay_off_for_its_models():
@@ -43,4 +43,5 @@ def test_tests_added_since_a_release_stay_off_for_its_models():
 def test_the_weekly_profile_keeps_its_residual_statistics_across_the_change_of_layout():
     model = pickle.loads((FIXTURES / RELEASES[1]).read_bytes())
     week = model.detector._by_feature["value"].week
-    assert week.n > 500 and week.sd > 0.0
+    assert week.n > 500  # a fresh profile would start from 0
+    assert 0.3 < week.sd < 1.0  # readings of N(20, 0.5) against their half-hour levels
