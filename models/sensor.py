@@ -8,6 +8,7 @@ from typing import NamedTuple
 from models import params as checks
 from models.calibration import AnomalyLikelihood
 from models.registry import DEFAULT_DETECTOR, build
+from models.routine import DailyRoutine
 from models.upgrade import restore
 
 # Raw scores are clamped here before calibration, so a detector's inf cannot poison the averages.
@@ -25,7 +26,7 @@ class Score(NamedTuple):
     low: float | None
     high: float | None
     warming_up: bool
-    muted: bool = False  # the likelihood reached the threshold but was capped below it (quiet period)
+    muted: bool = False  # the likelihood reached the threshold but was capped below it (quiet period, routine)
 
 
 class SensorModel:
@@ -57,7 +58,10 @@ class SensorModel:
     threshold (`Score.muted`), so an anomaly that flickers, or the unrest that follows it, raises
     one alert rather than many; unless its raw score grows past `escalate` times the peak raw score
     of the run that started the quiet period: a larger event is not hidden by a smaller one before
-    it. The learning policy still sees the true likelihood. `ts_ms` is passed to time-aware
+    it. A run that comes at the time of day (within about half an hour, UTC) at which runs came on
+    `routine` of the `routine + 1` days before is a daily routine (a nightly backup, a cron job) and
+    is capped the same way, unless its raw score passes `escalate` times theirs (`DailyRoutine`).
+    The learning policy still sees the true likelihood. `ts_ms` is passed to time-aware
     detectors (the default keeps a weekly profile); gaps and irregular spacing do not matter
     otherwise. A model pickled by an earlier release loads with the tests added since switched off.
 
@@ -83,8 +87,8 @@ class SensorModel:
         "detector_name", "params", "warmup", "window", "horizon", "threshold", "rebaseline_after",
         "settle", "band", "detector", "calibration", "count", "skipped", "rebaselines",
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
-        "unrest", "escalate", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted", "_peak",
-        "_last_peak", "_timed", "_expects",
+        "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
+        "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects",
     )  # fmt: skip
 
     def __init__(
@@ -106,6 +110,7 @@ class SensorModel:
         range_after: int = 750,
         unrest: float | None = 3e-3,
         escalate: float | None = 1.5,
+        routine: int | None = 2,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
         owner = "SensorModel"
@@ -116,6 +121,8 @@ class SensorModel:
         self.range_after = checks.count(owner, "range_after", range_after)
         self.unrest = None if unrest is None else checks.fraction(owner, "unrest", unrest)
         self.escalate = None if escalate is None else checks.positive(owner, "escalate", escalate)
+        self.routine = None if routine is None else checks.count(owner, "routine", routine, minimum=1)
+        self._routine = None if routine is None else DailyRoutine(self.routine)
         self._low = self._high = math.nan  # the range of every finite reading so far
         self.detector_name = detector
         self.params = dict(params or {})
@@ -135,6 +142,7 @@ class SensorModel:
         self._muted = False  # whether the current run started in a quiet period
         self._peak = 0.0  # the largest raw score of the current (or last) run at the threshold
         self._last_peak = 0.0  # that of the run that started the quiet period
+        self._mute_peak = 0.0  # the raw score a muted run must pass `escalate` times to be reported
 
     @staticmethod
     def _check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band) -> None:
@@ -180,7 +188,7 @@ class SensorModel:
             self._held.clear()  # the anomaly was short: its readings stay unlearned
             self.detector.learn_one(x)
             self.calibration.learn(raw)
-        return self._onset(raw, likelihood, expected)
+        return self._onset(raw, likelihood, expected, ts_ms)
 
     def _beyond_range(self, value: float, raw: float) -> bool:
         """Whether `value` lies far outside the range of every earlier reading; then the range takes it in.
@@ -200,20 +208,25 @@ class SensorModel:
             self._high = value
         return beyond
 
-    def _onset(self, raw: float, likelihood: float, expected) -> Score:
-        """The score to report: a run at the threshold that starts in the quiet period is capped."""
+    def _onset(self, raw: float, likelihood: float, expected, ts_ms: int) -> Score:
+        """The score to report: a run at the threshold that starts in the quiet period, or is routine, is capped."""
         high = likelihood >= self.threshold
         if high and not self._in_run:
-            self._muted = self._quiet_left > 0
+            quiet = self._quiet_left > 0
+            routine = None if self._routine is None else self._routine.match(ts_ms)
+            self._muted = quiet or routine is not None
+            self._mute_peak = max(self._last_peak if quiet else 0.0, routine or 0.0)
             self._peak = raw
         elif not high and self._in_run and not self._muted:
             self._quiet_left = self.quiet + 1  # counted down from this reading on
             self._last_peak = self._peak
         if high:
+            if self._routine is not None:
+                self._routine.note(ts_ms, raw)
             if raw > self._peak:
                 self._peak = raw
-            if self._muted and self.escalate is not None and raw > self.escalate * self._last_peak:
-                self._muted = False  # a larger event than the one that started the quiet period
+            if self._muted and self.escalate is not None and raw > self.escalate * self._mute_peak:
+                self._muted = False  # a larger event than the one it would repeat
         self._in_run = high
         if self._quiet_left > 0:
             self._quiet_left -= 1
@@ -284,11 +297,14 @@ class SensorModel:
     # Added since the first release, with the values that keep an older pickled model as it was.
     _ADDED = {
         "single": None, "range_margin": None, "range_score": 4.5, "range_after": 750, "_low": math.nan,
-        "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0,
+        "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0, "routine": None,
+        "_routine": None,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:
-        restore(self, state, self._ADDED)
+        slots = state[1] if isinstance(state, tuple) else state
+        # Until routines, a muted run could only have been muted by the quiet period.
+        restore(self, state, {**self._ADDED, "_mute_peak": slots.get("_last_peak", 0.0)})
         self._use(self.detector)
 
     def __repr__(self) -> str:

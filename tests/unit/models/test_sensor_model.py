@@ -10,6 +10,7 @@ import random
 import pytest
 
 from models import Score, SensorModel, names
+from models.routine import DAY_MS
 
 T0 = 1_700_000_000_000
 
@@ -184,6 +185,7 @@ def test_a_value_that_is_not_a_number_is_refused(value):
         ({"range_margin": -1.0}, "SensorModel: range_margin must be above 0"),
         ({"unrest": 0.0}, r"SensorModel: unrest must be in \(0, 1\]"),
         ({"escalate": -1.0}, "SensorModel: escalate must be above 0"),
+        ({"routine": 0}, "SensorModel: routine must be an integer >= 1"),
         ({"params": [("rate", 0.1)]}, "SensorModel: params must be a dict"),
         ({"warmup": -1}, "SensorModel: warmup must be an integer >= 0"),
         ({"window": 0}, "SensorModel: window must be an integer >= 1"),
@@ -294,3 +296,54 @@ def test_a_larger_event_in_the_quiet_period_alerts_again_through_escalation():
     scores = run(SensorModel(), values)
     assert firings([s.likelihood for s in scores]) == 2
     assert not any(s.muted for s in scores[450:454])
+
+
+FIVE_MINUTES = 300_000
+DAY0 = (T0 // DAY_MS + 1) * DAY_MS  # a UTC midnight
+
+
+def nightly_spikes(days: int, seed: int, extra: dict[tuple[int, int], float] | None = None) -> list[float]:
+    """Readings every 5 minutes from midnight, with a backup lifting them 60 (12 sigma) for 10 minutes
+    at about 02:00 every night (a few minutes later each night); `extra` adds (day, hour) -> size spikes."""
+    values = gaussian(days * 288, seed=seed)
+    for day in range(days):
+        at = day * 288 + 24 + day  # 02:00, then 02:05, 02:10 ...
+        values[at : at + 2] = [values[at] + 60.0, values[at + 1] + 60.0]
+    for (day, hour), size in (extra or {}).items():
+        at = day * 288 + hour * 12
+        values[at : at + 2] = [values[at] + size, values[at + 1] + size]
+    return values
+
+
+def alert_days(model: SensorModel, values: list[float]) -> list[tuple[int, int]]:
+    """(day, hour) of each onset of the default rule, readings every 5 minutes from DAY0."""
+    scores = [model.process(value, DAY0 + FIVE_MINUTES * i) for i, value in enumerate(values)]
+    onsets, streak = [], 0
+    for i, score in enumerate(scores):
+        streak = streak + 1 if score.likelihood >= 0.99 else 0
+        if streak == 3:
+            onsets.append((i // 288, i % 288 // 12))
+    return onsets
+
+
+@pytest.mark.parametrize("seed", [50, 51])
+def test_a_nightly_routine_alerts_on_its_first_two_nights_only(seed):
+    values = nightly_spikes(7, seed)
+    assert alert_days(SensorModel(routine=None), values) == [(day, 2) for day in range(1, 7)]
+    assert alert_days(SensorModel(), values) == [(1, 2), (2, 2)]
+
+
+def test_a_routine_hides_only_its_own_time_of_day_and_size():
+    values = nightly_spikes(7, seed=52, extra={(5, 14): 60.0, (6, 2): 300.0})
+    # 14:00 is not the routine's time; at 02:00 a spike 5 times the routine's is a new event.
+    assert alert_days(SensorModel(), values) == [(1, 2), (2, 2), (5, 14), (6, 2)]
+
+
+def test_a_routine_survives_a_checkpoint():
+    values = nightly_spikes(5, seed=53)
+    model = SensorModel()
+    alert_days(model, values[:700])  # into the third day: two nights noted
+    restored = pickle.loads(pickle.dumps(model))
+    rest = [restored.process(value, DAY0 + FIVE_MINUTES * (700 + i)) for i, value in enumerate(values[700:])]
+    assert max(score.likelihood for score in rest) < 0.99
+    assert any(score.muted for score in rest)

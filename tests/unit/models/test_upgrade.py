@@ -13,7 +13,7 @@ from models import SensorModel
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "models"
 T0 = 1_700_000_000_000
 # Made by tests/fixtures/models/make_release_pickles.py at the releases it names: 600 readings of N(20, 0.5), one a minute.
-RELEASES = ["sensor_model_release1.pickle", "sensor_model_release2.pickle"]
+RELEASES = ["sensor_model_release1.pickle", "sensor_model_release2.pickle", "sensor_model_release3.pickle"]
 
 
 def carry_on(model: SensorModel, readings: int = 400) -> list[float]:
@@ -38,6 +38,9 @@ def test_tests_added_since_a_release_stay_off_for_its_models():
     assert first.calibration.single is None and first.calibration.unrest is None
     second = pickle.loads((FIXTURES / RELEASES[1]).read_bytes())
     assert second.single == 1e-5 and second.unrest is None  # it had the single-reading test, not the unrest test
+    third = pickle.loads((FIXTURES / RELEASES[2]).read_bytes())
+    assert (third.unrest, third.escalate, third.routine) == (3e-3, 1.5, None)  # no daily routines then
+    assert third._mute_peak == third._last_peak  # a muted run then could only be muted by the quiet period
 
 
 def test_the_weekly_profile_keeps_its_residual_statistics_across_the_change_of_layout():
