@@ -19,6 +19,8 @@ STEP = 10.0
 # An excess above the 90th percentile counts at most this many times the mean excess, so one huge
 # spike cannot blind a sensor.
 EXCESS_CAP = 20.0
+# The single-reading test's tail is checked at this probability against the scores learned.
+TAIL_CHECK = 1e-3
 
 
 class AnomalyLikelihood:
@@ -45,7 +47,10 @@ class AnomalyLikelihood:
     With `single` set, a single raw score is also judged alone: its tail probability (`tail`: an
     exponential tail above the larger of the extrapolated and the tracked 99th percentile) is
     mapped so that `single` gives 0.99, and that likelihood is held for `window` readings or until
-    a higher one comes; the reported likelihood is the larger of the two tests.
+    a higher one comes; the reported likelihood is the larger of the two tests. The tail is checked
+    against the scores it learns: when more of them pass its 1-in-1,000 level than it predicts (a
+    burstier sensor than an exponential tail allows), its probabilities are scaled up by that ratio
+    (`tail_correction`).
 
     With `unrest` set, the recent average is also judged against the distribution of such averages
     (its 99th percentile, tracked, and an exponential tail above it), as Numenta's likelihood does:
@@ -70,7 +75,7 @@ class AnomalyLikelihood:
 
     __slots__ = (
         "window", "horizon", "min_width", "single", "n", "median", "q90", "excess", "q99_seen",
-        "_recent", "_held", "_held_left", "_first", "unrest", "averages", "average_q99", "average_excess", "_average",
+        "_recent", "_held", "_held_left", "_first", "unrest", "averages", "average_q99", "average_excess", "_average", "beyond",
     )  # fmt: skip
 
     def __init__(self, window: int = 5, horizon: int = 1000, min_width: float = 0.0, single: float | None = None,
@@ -82,6 +87,7 @@ class AnomalyLikelihood:
         self.average_excess = 0.0  # their mean excess above it
         self._average = 0.0  # the average of the last `window` raw scores (set by `likelihood`)
         self.q99_seen = 0.0  # the 99th percentile of single raw scores, tracked
+        self.beyond = 0  # learned scores whose tail probability was at most TAIL_CHECK
         self._held = 0.0  # a likelihood held for `window` readings (`hold`)
         self._held_left = 0
         self.window = window
@@ -97,7 +103,7 @@ class AnomalyLikelihood:
     # Added since the first release, with the values that keep an older pickled calibration as it was.
     _ADDED = {
         "single": None, "q99_seen": 0.0, "_held": 0.0, "_held_left": 0, "unrest": None, "averages": 0,
-        "average_q99": 0.0, "average_excess": 0.0, "_average": 0.0,
+        "average_q99": 0.0, "average_excess": 0.0, "_average": 0.0, "beyond": 0,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:
@@ -130,7 +136,7 @@ class AnomalyLikelihood:
             if unrest > likelihood:
                 likelihood = unrest
         if self.single is not None and raw > q99 and raw > self.q99_seen:
-            self.hold(1.0 - self.tail(raw) * (0.01 / self.single))
+            self.hold(1.0 - self.tail(raw) * self.tail_correction * (0.01 / self.single))
         if self._held_left > 0:
             self._held_left -= 1
             if self._held > likelihood:
@@ -149,6 +155,17 @@ class AnomalyLikelihood:
     def _width_floor(self) -> float:
         # The least distance between the median and the 99th percentile: a flat score history is not a 0/0.
         return self.min_width + 1e-9 * abs(self.median) + 1e-12
+
+    @property
+    def tail_correction(self) -> float:
+        """How many times more often learned scores passed the tail's 1-in-1,000 level than it predicts (at least 1).
+
+        An exponential tail is too light for bursty sensors (message counts, request rates), whose
+        bursts then look rarer than they are. The ratio is estimated with one pseudo-count, so a few
+        learned scores do not move it.
+        """
+        correction = (self.beyond + 1.0) / (self.n * TAIL_CHECK + 1.0)
+        return correction if correction > 1.0 else 1.0
 
     def tail(self, raw: float) -> float:
         """The probability of a single raw score at least `raw`: 1.0 up to the 99th percentile, then an exponential tail."""
@@ -184,6 +201,8 @@ class AnomalyLikelihood:
             rate = 1.0 / self.n
         if self.unrest is not None:
             self._learn_average(rate)
+        if self.single is not None and raw > self.q99_seen and self.tail(raw) <= TAIL_CHECK:
+            self.beyond += 1
         excess = self.excess
         scale = excess if excess > 1e-12 else 1e-12
         step = rate * scale

@@ -63,3 +63,27 @@ def test_one_learned_spike_does_not_blind_it():
     before = calibration.q99
     calibration.learn(1e12)
     assert calibration.q99 < 1.2 * before
+
+
+def pareto(n: int, seed: int = 0, alpha: float = 1.5) -> list[float]:
+    """Raw scores of a bursty sensor: a power-law tail, far heavier than an exponential one."""
+    rng = random.Random(seed)
+    return [rng.paretovariate(alpha) for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_single_reading_tail_is_corrected_by_how_often_it_was_passed(seed):
+    light = trained(half_normal(20_000, seed), window=10, horizon=1000, single=1e-5)
+    heavy = trained(pareto(20_000, seed), window=10, horizon=1000, single=1e-5)
+    assert light.tail_correction == 1.0  # a Gaussian's tail is lighter than the exponential one fitted to it
+    assert heavy.tail_correction > 3.0
+    burst = heavy.q99_seen + 15 * heavy.excess  # rare under the fitted exponential tail alone
+    assert heavy.tail(burst) < 1e-5 * 0.01 / 1e-5
+    uncorrected = 1.0 - heavy.tail(burst) * (0.01 / 1e-5)
+    assert heavy.likelihood(burst) < uncorrected
+
+
+def test_one_burst_is_not_evidence_of_a_heavy_tail():
+    scores = half_normal(3000, seed=3)
+    scores[2000] = 40.0
+    assert trained(scores, window=10, horizon=1000, single=1e-5).tail_correction == 1.0
