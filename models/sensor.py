@@ -106,7 +106,7 @@ class SensorModel:
         quiet: int = 100,
         single: float | None = 1e-5,
         range_margin: float | None = 0.1,
-        range_score: float = 4.0,
+        range_score: float = 4.5,
         range_after: int = 750,
         unrest: float | None = 3e-3,
         escalate: float | None = 1.5,
