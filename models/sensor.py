@@ -97,7 +97,7 @@ class SensorModel:
         params: dict | None = None,
         warmup: int = 200,
         *,
-        window: int = 10,
+        window: int = 14,
         horizon: int = 1000,
         threshold: float = 0.99,
         rebaseline_after: int = 30,
