@@ -107,7 +107,8 @@ def summary_html(result: NabResult) -> str:
         "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:right}"
         "td:first-child,th:first-child{text-align:left}tr.ours{font-weight:bold;background:#fff3b0}</style>",
         f"<h1>NAB: tocsin detector <code>{_e(result.detector)}</code></h1>",
-        f"<p>params: <code>{_e(repr(result.params))}</code>; {result.records} records in {len(result.runs)} series; "
+        f"<p>params: <code>{_e(repr(result.params))}</code>; sensor settings: "
+        f"<code>{_e(repr(result.sensor)) if result.sensor else 'the defaults'}</code>; {result.records} records in {len(result.runs)} series; "
         f"{result.us_per_record:.1f} µs per record; {result.bytes_per_model:.0f} bytes per model (pickled); "
         f"wall time {result.wall_seconds:.1f} s.</p>",
         "<h2>Scoreboard</h2>",

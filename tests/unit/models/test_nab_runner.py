@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from models import SensorModel
 from models.nab.cli import app
 from models.nab.corpus import load_corpus
-from models.nab.report import write_report
+from models.nab.report import summary_html, write_report
 from models.nab.onsets import OnsetRule, onset_scores
 from models.model_config import ModelConfig
 from models.nab.runner import check_result_name, evaluate_nab
@@ -135,6 +135,8 @@ def test_a_model_config_file_names_the_results_after_its_stem(tmp_path):
     rows = read_rows(tmp_path / "out" / "warm50" / "warm50_standard_scores.csv")
     assert float(rows[-1]["Score"]) == pytest.approx(direct.profiles["standard"].raw)
     assert direct.sensor == {"warmup": 50}
+    assert "sensor settings: <code>{&#x27;warmup&#x27;: 50}</code>" in summary_html(direct)
+    assert "sensor settings: <code>the defaults</code>" in summary_html(evaluate_nab(FIXTURE, MODEL, tmp_path / "defaults", processes=1))
 
 
 def test_a_model_config_file_whose_stem_nab_cannot_take_is_refused_unless_detector_is_given(tmp_path):
