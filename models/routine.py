@@ -30,7 +30,7 @@ class DailyRoutine:
     >>> routine.match(3 * DAY_MS + 14 * hour)  # the same spike at 14:00 is not the routine
     """
 
-    __slots__ = ("days", "_peaks")
+    __slots__ = ("_peaks", "days")
 
     def __init__(self, days: int) -> None:
         self.days = days
@@ -47,7 +47,7 @@ class DailyRoutine:
             for seen, raw in self._peaks.get(near % SLOTS, ()):
                 if earliest <= seen < day:
                     days.add(seen)
-                    peak = raw if raw > peak else peak
+                    peak = max(peak, raw)
         return peak if len(days) >= self.days else None
 
     def note(self, ts_ms: int, raw: float) -> None:
@@ -55,8 +55,7 @@ class DailyRoutine:
         day, slot = divmod(int(ts_ms), DAY_MS)
         peaks = self._peaks.setdefault(slot * SLOTS // DAY_MS, [])
         if peaks and peaks[-1][0] == day:
-            if raw > peaks[-1][1]:
-                peaks[-1][1] = raw
+            peaks[-1][1] = max(peaks[-1][1], raw)
             return
         peaks.append([day, raw])
         earliest = day - self.days - 1

@@ -139,7 +139,7 @@ class SensorModel:
         self._ready = False  # whether the detector's scores mean something yet (it stays so)
         self._quiet_left = 0  # readings left in the quiet period after the last run at the threshold
         self._in_run = False  # whether the last scored reading reached the threshold
-        self._muted = False  # whether the current run started in a quiet period
+        self._muted = False  # whether the current run started in a quiet period, or is a daily routine
         self._peak = 0.0  # the largest raw score of the current (or last) run at the threshold
         self._last_peak = 0.0  # that of the run that started the quiet period
         self._mute_peak = 0.0  # the raw score a muted run must pass `escalate` times to be reported
