@@ -229,23 +229,39 @@ class RunningZScore(base.AnomalyDetector):
 
     def learn_one(self, x: dict) -> None:
         """Update each finite feature's moments and weekly profile."""
-        by_feature = self._by_feature
         for feature, value in x.items():
-            if not params.finite_value("RunningZScore", feature, value):
-                continue
-            value = float(value)
-            state = by_feature.get(feature)
-            if state is None:
-                week = WeeklyProfile(self.season_ms, self.buckets, self.season_rate) if self.season_ms else None
-                state = by_feature[feature] = FeatureState(self.memory, week)
-            moments, week = state.moments, state.week
-            if week is not None:
-                bucket = self._slot
-                if moments.n >= BOOTSTRAP and week.profile[bucket] == week.profile[bucket]:
-                    deviation = value - moments.mean
-                    state.error += ERROR_RATE * ((deviation if deviation > 0.0 else -deviation) - state.error)
-                week.update(value, bucket)
-            moments.update(value)
+            if params.finite_value("RunningZScore", feature, value):
+                self.learn_value(feature, float(value))
+
+    def learn_value(self, feature: object, value: float) -> None:
+        """`learn_one({feature: value})` for one finite float, without the dict (the sensor model's hot path)."""
+        state = self._by_feature.get(feature)
+        if state is None:
+            week = WeeklyProfile(self.season_ms, self.buckets, self.season_rate) if self.season_ms else None
+            state = self._by_feature[feature] = FeatureState(self.memory, week)
+        moments, week = state.moments, state.week
+        if week is not None:
+            bucket = self._slot
+            if moments.n >= BOOTSTRAP and week.profile[bucket] == week.profile[bucket]:
+                deviation = value - moments.mean
+                state.error += ERROR_RATE * ((deviation if deviation > 0.0 else -deviation) - state.error)
+            week.update(value, bucket)
+        moments.update(value)
+
+    def judge(self, feature: object, value: float) -> tuple[float, tuple[float, float] | None]:
+        """`score_one({feature: value})` and `expected_one(feature)` in one pass, for one finite float.
+
+        The sensor model's hot path: the time-of-week view is worked out once for both.
+        """
+        state = self._by_feature.get(feature)
+        if state is None or state.moments.n < BOOTSTRAP:
+            return 0.0, None
+        expected = self._weekly(state) if state.week is not None else None
+        if expected is None:
+            moments = state.moments
+            expected = (moments.mean, moments.scale)
+        z = (value - expected[0]) / expected[1]
+        return (-z if z < 0.0 else z), expected
 
     def _weekly(self, state: FeatureState) -> tuple[float, float] | None:
         """(expected value, deviation) from the time of week, when the profile explains the stream."""

@@ -88,7 +88,7 @@ class SensorModel:
         "settle", "band", "detector", "calibration", "count", "skipped", "rebaselines",
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
-        "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects",
+        "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges",
     )  # fmt: skip
 
     def __init__(
@@ -167,26 +167,33 @@ class SensorModel:
         detector = self.detector
         if self._timed:  # a time-aware detector (weekly profile) learns when each reading was taken
             detector.at(ts_ms)
-        expected = detector.expected_one("value") if self._expects else None
         if value - value != 0.0:  # NaN or inf, without a call
             self.skipped += 1
+            expected = detector.expected_one("value") if self._expects else None
             return self._score(0.0, 0.0, expected, self._warming_up())
-        x = {"value": value}
-        raw = float(detector.score_one(x))
+        if self._judges:  # score and expected value in one pass, without dicts (the default detector)
+            raw, expected = detector.judge("value", value)
+        else:
+            expected = detector.expected_one("value") if self._expects else None
+            raw = float(detector.score_one({"value": value}))
         if not -RAW_CAP <= raw <= RAW_CAP:  # NaN, inf or beyond the cap
             raw = self._clamp(raw)
         if self.range_margin is not None and self._beyond_range(value, raw):
             self.calibration.hold(1.0)
         likelihood = self.calibration.likelihood(raw)
         if self._probation > 0 or not self.calibration.ready:
-            self._learn_warming_up(x, raw)
+            self._learn_warming_up(value, raw)
             return self._score(raw, 0.0, expected, True)
         if likelihood >= self.threshold:
             self._hold(value, ts_ms)
             self.calibration.learn(raw)  # the score distribution learns every score: a repeated pattern becomes normal
         else:
-            self._held.clear()  # the anomaly was short: its readings stay unlearned
-            self.detector.learn_one(x)
+            if self._held:
+                self._held.clear()  # the anomaly was short: its readings stay unlearned
+            if self._judges:
+                detector.learn_value("value", value)
+            else:
+                detector.learn_one({"value": value})
             self.calibration.learn(raw)
         return self._onset(raw, likelihood, expected, ts_ms)
 
@@ -238,8 +245,8 @@ class SensorModel:
     def _warming_up(self) -> bool:
         return self._probation > 0 or not self.calibration.ready
 
-    def _learn_warming_up(self, x: dict, raw: float) -> None:
-        self.detector.learn_one(x)
+    def _learn_warming_up(self, value: float, raw: float) -> None:
+        self.detector.learn_one({"value": value})
         # Only scores of a ready detector describe its normal behaviour (HalfSpaceTrees scores 0
         # for its whole first window), so only those count for the calibration and the probation.
         if self._ready or self._detector_ready():
@@ -271,9 +278,10 @@ class SensorModel:
         self.rebaselines += 1
 
     def _use(self, detector):
-        """`detector`, after noting once whether it takes reading times and reports expected values."""
+        """`detector`, after noting once whether it takes reading times, reports expected values, and judges one value."""
         self._timed = hasattr(detector, "at")
         self._expects = hasattr(detector, "expected_one")
+        self._judges = hasattr(detector, "judge") and hasattr(detector, "learn_value")
         return detector
 
     def _calibration(self) -> AnomalyLikelihood:

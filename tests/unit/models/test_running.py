@@ -41,3 +41,18 @@ def test_a_stream_without_rhythm_keeps_the_plain_view():
     moments = detector._by_feature["value"].moments
     assert detector.expected_one("value") == (moments.mean, moments.scale)
     assert abs(detector.score_one({"value": 13.0}) - (13.0 - moments.mean) / moments.scale) < 1e-12
+
+
+def test_the_one_value_path_gives_what_the_river_api_gives():
+    fast, river = RunningZScore(), RunningZScore()
+    cycle = daily_cycle(random.Random(5))
+    for i in range(3 * 7 * 48):
+        value = cycle(i)
+        for detector in (fast, river):
+            detector.at(i * HALF_HOUR)
+        # bootstrapping (nothing expected yet), then the plain view, then the weekly one
+        assert fast.judge("value", value) == (river.score_one({"value": value}), river.expected_one("value"))
+        fast.learn_value("value", value)
+        river.learn_one({"value": value})
+    assert fast.judge("value", 70.0) == (river.score_one({"value": 70.0}), river.expected_one("value"))
+    assert RunningZScore().judge("value", 1.0) == (0.0, None)  # nothing learned yet
