@@ -278,7 +278,7 @@ class SensorModel:
         self.rebaselines += 1
 
     def _use(self, detector):
-        """`detector`, after noting once whether it takes reading times, reports expected values, and judges one value."""
+        """`detector`, after noting once whether it takes reading times, reports expected values, judges one value."""
         self._timed = hasattr(detector, "at")
         self._expects = hasattr(detector, "expected_one")
         self._judges = hasattr(detector, "judge") and hasattr(detector, "learn_value")
