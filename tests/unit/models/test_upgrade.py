@@ -40,7 +40,6 @@ def test_tests_added_since_a_release_stay_off_for_its_models():
     assert second.single == 1e-5 and second.unrest is None  # it had the single-reading test, not the unrest test
     third = pickle.loads((FIXTURES / RELEASES[2]).read_bytes())
     assert (third.unrest, third.escalate, third.routine) == (3e-3, 1.5, None)  # no daily routines then
-    assert third._mute_peak == third._last_peak  # a muted run then could only be muted by the quiet period
 
 
 def test_the_weekly_profile_keeps_its_residual_statistics_across_the_change_of_layout():
@@ -48,3 +47,19 @@ def test_the_weekly_profile_keeps_its_residual_statistics_across_the_change_of_l
     week = model.detector._by_feature["value"].week
     assert week.n > 500  # a fresh profile would start from 0
     assert 0.3 < week.sd < 1.0  # readings of N(20, 0.5) against their half-hour levels
+
+
+def test_a_run_muted_before_routines_existed_keeps_its_escalation_peak():
+    rng = random.Random(13)
+    model = SensorModel()
+    for i in range(1200):
+        value = 20.0 + rng.gauss(0.0, 0.5) + (8.0 if 1000 <= i < 1004 else 0.0)  # one 16 sigma alert
+        model.process(value, T0 + 60_000 * i)
+    assert model._last_peak > 10.0
+    state = {name: getattr(model, name) for name in SensorModel.__slots__ if hasattr(model, name)}
+    for added_since in ("routine", "_routine", "_mute_peak"):  # what release 3 did not have
+        del state[added_since]
+    old = SensorModel.__new__(SensorModel)
+    old.__setstate__((None, state))
+    assert old.routine is None and old._routine is None
+    assert old._mute_peak == model._last_peak  # a muted run then could only be muted by the quiet period
