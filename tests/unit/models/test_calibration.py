@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -77,10 +78,13 @@ def test_the_single_reading_tail_is_corrected_by_how_often_it_was_passed(seed):
     heavy = trained(pareto(20_000, seed), window=10, horizon=1000, single=1e-5)
     assert light.tail_correction == 1.0  # a Gaussian's tail is lighter than the exponential one fitted to it
     assert heavy.tail_correction > 3.0
-    burst = heavy.q99_seen + 15 * heavy.excess  # rare under the fitted exponential tail alone
-    assert heavy.tail(burst) < 1e-5 * 0.01 / 1e-5
-    uncorrected = 1.0 - heavy.tail(burst) * (0.01 / 1e-5)
-    assert heavy.likelihood(burst) < uncorrected
+    # A burst at 5e-6 under the fitted exponential tail: past `single` alone, so it would alert uncorrected.
+    anchor = max(heavy.q99, heavy.q99_seen)
+    burst = anchor + heavy.excess * math.log(0.01 / 5e-6)
+    assert heavy.tail(burst) == pytest.approx(5e-6)
+    corrected = 1.0 - 5e-6 * heavy.tail_correction * (0.01 / 1e-5)
+    assert heavy.likelihood(burst) == pytest.approx(corrected)  # the probability, scaled by the correction
+    assert corrected < 0.99  # a burst as common as this sensor's bursts really are does not alert
 
 
 def test_one_burst_is_not_evidence_of_a_heavy_tail():
