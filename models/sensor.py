@@ -53,17 +53,19 @@ class SensorModel:
     anomaly has become the new normal: a fresh detector learns the held readings and a short
     probation of `settle` readings follows. NaN and inf readings are skipped with a neutral score.
 
-    Alerts mark onsets: once a run of likelihoods >= `threshold` ends, a new run starting within
-    `quiet` readings (which does not extend the quiet period) is reported capped just below the
-    threshold (`Score.muted`), so an anomaly that flickers, or the unrest that follows it, raises
-    one alert rather than many; unless its raw score grows past `escalate` times the peak raw score
-    of the run that started the quiet period: a larger event is not hidden by a smaller one before
-    it. A run that comes at the time of day (within about half an hour, UTC) at which runs came on
-    `routine` of the `routine + 1` days before is a daily routine (a nightly backup, a cron job) and
-    is capped the same way, unless its raw score passes `escalate` times theirs (`DailyRoutine`).
-    The learning policy still sees the true likelihood. `ts_ms` is passed to time-aware
-    detectors (the default keeps a weekly profile); gaps and irregular spacing do not matter
-    otherwise. A model pickled by an earlier release loads with the tests added since switched off.
+    Alerts mark onsets: once a run of likelihoods >= `threshold` that lasted at least `min_run`
+    readings ends, a new run starting within `quiet` readings (which does not extend the quiet
+    period) is reported capped just below the threshold (`Score.muted`), so an anomaly that
+    flickers, or the unrest that follows it, raises one alert rather than many. A shorter run
+    raised no alert under a rule held for `min_run` readings (the default rule holds 3), so it
+    mutes nothing: a blip must not hide the anomaly that follows it. A muted run is reported anyway
+    once its raw score grows past `escalate` times the peak raw score of the run that started the
+    quiet period: a larger event is not hidden by a smaller one before it. A run that comes at the
+    time of day (within about half an hour, UTC) at which runs came on `routine` of the
+    `routine + 1` days before is a daily routine (a nightly backup, a cron job) and is capped the
+    same way, unless its raw score passes `escalate` times theirs (`DailyRoutine`). The learning
+    policy still sees the true likelihood. `ts_ms` is passed to time-aware detectors (the default
+    keeps a weekly profile); gaps and irregular spacing do not matter otherwise. A model pickled by an earlier release loads with the tests added since switched off.
 
     `detector` and `params` name a registered detector (`models.names()`); `window` and `horizon`
     are the calibration's short average and long-run memory; `band` sets the normal range reported
@@ -88,7 +90,7 @@ class SensorModel:
         "settle", "band", "detector", "calibration", "count", "skipped", "rebaselines",
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
-        "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges",
+        "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "min_run", "_run",
     )  # fmt: skip
 
     def __init__(
@@ -111,6 +113,7 @@ class SensorModel:
         unrest: float | None = 3e-3,
         escalate: float | None = 1.5,
         routine: int | None = 2,
+        min_run: int = 3,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
         owner = "SensorModel"
@@ -123,6 +126,7 @@ class SensorModel:
         self.escalate = None if escalate is None else checks.positive(owner, "escalate", escalate)
         self.routine = None if routine is None else checks.count(owner, "routine", routine, minimum=1)
         self._routine = None if routine is None else DailyRoutine(self.routine)
+        self.min_run = checks.count(owner, "min_run", min_run, minimum=1)
         self._low = self._high = math.nan  # the range of every finite reading so far
         self.detector_name = detector
         self.params = dict(params or {})
@@ -141,6 +145,7 @@ class SensorModel:
         self._in_run = False  # whether the last scored reading reached the threshold
         self._muted = False  # whether the current run started in a quiet period, or is a daily routine
         self._peak = 0.0  # the largest raw score of the current (or last) run at the threshold
+        self._run = 0  # the length of that run, in readings
         self._last_peak = 0.0  # that of the run that started the quiet period
         self._mute_peak = 0.0  # the raw score a muted run must pass `escalate` times to be reported
 
@@ -223,11 +228,12 @@ class SensorModel:
             routine = None if self._routine is None else self._routine.match(ts_ms)
             self._muted = quiet or routine is not None
             self._mute_peak = max(self._last_peak if quiet else 0.0, routine or 0.0)
-            self._peak = raw
-        elif not high and self._in_run and not self._muted:
+            self._peak, self._run = raw, 0
+        elif not high and self._in_run and not self._muted and self._run >= self.min_run:
             self._quiet_left = self.quiet + 1  # counted down from this reading on
             self._last_peak = self._peak
         if high:
+            self._run += 1
             if self._routine is not None:
                 self._routine.note(ts_ms, raw)
             if raw > self._peak:
@@ -302,11 +308,13 @@ class SensorModel:
             return 0.0
         return RAW_CAP if raw > RAW_CAP else (-RAW_CAP if raw < -RAW_CAP else raw)
 
-    # Added since the first release, with the values that keep an older pickled model as it was.
+    # Added since the first release, with the values that keep an older pickled model as it was: the
+    # tests it did not have stay off. Fixes apply: a blip no longer mutes what follows (`min_run`); a
+    # run under way when the model was saved counts as an alert, as it did (`_run`).
     _ADDED = {
         "single": None, "range_margin": None, "range_score": 4.5, "range_after": 750, "_low": math.nan,
         "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0, "routine": None,
-        "_routine": None,
+        "_routine": None, "min_run": 3, "_run": 3,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:

@@ -240,6 +240,23 @@ def test_after_the_quiet_period_a_new_anomaly_alerts_again():
     assert firings(likelihoods) == 2
 
 
+@pytest.mark.parametrize("seed", [13, 14, 15])
+def test_a_blip_too_short_to_alert_does_not_mute_the_anomaly_that_follows(seed):
+    # With a one-reading window a 20 sigma reading stays at the threshold for that reading alone:
+    # the default rule (3 in a row) raises nothing for it, so the burst 50 readings later must alert.
+    values = gaussian(1200, seed=seed, sd=1.0)
+    values[600] = 120.0
+    values[650:654] = [120.0] * 4  # as large as the blip: escalation does not unmute it
+    blip_mutes = run(SensorModel(window=1, min_run=1), values)
+    assert [s.likelihood >= 0.99 for s in blip_mutes[599:602]] == [False, True, False]
+    assert firings([s.likelihood for s in blip_mutes]) == 0
+    assert all(s.muted for s in blip_mutes[650:654])
+    scores = run(SensorModel(window=1), values)
+    assert scores[600].likelihood >= 0.99
+    assert firings([s.likelihood for s in scores]) == 1
+    assert not any(s.muted for s in scores)
+
+
 def test_a_time_aware_detector_is_told_each_readings_time():
     model = SensorModel(detector="seasonal")
     model.process(1.0, 5 * 3_600_000 + 1)
