@@ -34,7 +34,7 @@ class SensorModel:
 
     Every reading is scored first, then learned. The raw score becomes an anomaly likelihood
     (`AnomalyLikelihood`), reported as 0.0 during probation: the first `warmup` readings after the
-    detector is ready. Three tests feed it, each held for `window` readings so a one-reading event
+    detector is ready. Five tests feed it, each held for `window` readings so a one-reading event
     satisfies a rule that asks for a few readings in a row:
 
     - the average of the last `window` raw scores against the long-run distribution of single ones
@@ -45,7 +45,9 @@ class SensorModel:
       with a raw score of at least `range_score`, once `range_after` readings have set the range
       (a new extreme, as Numenta's detector checks);
     - the same average against the long-run distribution of such averages, rarer than `unrest`
-      (unrest that lasts: noise that grows, spikes that come more often).
+      (unrest that lasts: noise that grows, spikes that come more often);
+    - the same reading repeated for longer than `stuck` times any earlier run of repeats, and for
+      at least `window` readings, once `range_after` readings have been seen (a frozen probe).
 
     Readings with likelihood >= `threshold` are held back instead of learned, so a short anomaly
     leaves the baseline alone (the score distribution learns every score, so a pattern that keeps
@@ -91,6 +93,7 @@ class SensorModel:
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
         "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "min_run", "_run",
+        "stuck", "_last", "_repeats", "_longest",
     )  # fmt: skip
 
     def __init__(
@@ -114,6 +117,7 @@ class SensorModel:
         escalate: float | None = 1.5,
         routine: int | None = 2,
         min_run: int = 3,
+        stuck: float | None = 2.0,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
         owner = "SensorModel"
@@ -127,6 +131,10 @@ class SensorModel:
         self.routine = None if routine is None else checks.count(owner, "routine", routine, minimum=1)
         self._routine = None if routine is None else DailyRoutine(self.routine)
         self.min_run = checks.count(owner, "min_run", min_run, minimum=1)
+        self.stuck = None if stuck is None else checks.positive(owner, "stuck", stuck)
+        self._last = math.nan  # the last finite reading
+        self._repeats = 0  # readings in a row equal to it
+        self._longest = 0  # the longest such run that has ended
         self._low = self._high = math.nan  # the range of every finite reading so far
         self.detector_name = detector
         self.params = dict(params or {})
@@ -185,6 +193,8 @@ class SensorModel:
             raw = self._clamp(raw)
         if self.range_margin is not None and self._beyond_range(value, raw):
             self.calibration.hold(1.0)
+        if self._stuck(value):
+            self.calibration.hold(1.0)
         likelihood = self.calibration.likelihood(raw)
         if self._probation > 0 or not self.calibration.ready:
             self._learn_warming_up(value, raw)
@@ -219,6 +229,25 @@ class SensorModel:
         if not value <= high:
             self._high = value
         return beyond
+
+    def _stuck(self, value: float) -> bool:
+        """Whether `value` makes the sensor stuck: repeated for longer than `stuck` times any earlier repeat.
+
+        Longer than `stuck` times the longest run of identical readings that has ended, and at
+        least `window` readings, once more than `range_after` readings have been seen; true on the
+        reading that reaches that length only (a frozen probe that repeats its last reading). A
+        sensor that never varied has no earlier run to compare with and stays quiet.
+        """
+        if value != self._last:
+            if self._repeats > self._longest:
+                self._longest = self._repeats
+            self._last, self._repeats = value, 1
+            return False
+        self._repeats += 1
+        if self.stuck is None or not self._longest or self.count <= self.range_after:
+            return False
+        limit = int(self.stuck * self._longest) + 1
+        return self._repeats == (limit if limit > self.window else self.window)
 
     def _onset(self, raw: float, likelihood: float, expected, ts_ms: int) -> Score:
         """The score to report: a run at the threshold that starts in the quiet period, or is routine, is capped."""
@@ -314,7 +343,7 @@ class SensorModel:
     _ADDED = {
         "single": None, "range_margin": None, "range_score": 4.5, "range_after": 750, "_low": math.nan,
         "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0, "routine": None,
-        "_routine": None, "min_run": 3, "_run": 3,
+        "_routine": None, "min_run": 3, "_run": 3, "stuck": None, "_last": math.nan, "_repeats": 0, "_longest": 0,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:

@@ -187,6 +187,8 @@ def test_a_value_that_is_not_a_number_is_refused(value):
         ({"unrest": 0.0}, r"SensorModel: unrest must be in \(0, 1\]"),
         ({"escalate": -1.0}, "SensorModel: escalate must be above 0"),
         ({"routine": 0}, "SensorModel: routine must be an integer >= 1"),
+        ({"stuck": 0.0}, "SensorModel: stuck must be above 0"),
+        ({"min_run": 0}, "SensorModel: min_run must be an integer >= 1"),
         ({"params": [("rate", 0.1)]}, "SensorModel: params must be a dict"),
         ({"warmup": -1}, "SensorModel: warmup must be an integer >= 0"),
         ({"window": 0}, "SensorModel: window must be an integer >= 1"),
@@ -285,6 +287,38 @@ def test_a_new_extreme_fires_through_the_range_test_only_once_the_range_is_set()
     assert firings(run_with_extreme(1000)) == 1
     assert firings(run_with_extreme(600)) == 0  # before `range_after` readings the range says nothing
     assert firings(run_with_extreme(1000, range_score=8.0)) == 0  # a new extreme must also be far from the mean
+
+
+def frozen_at(at: int, seed: int, readings: int = 1200) -> list[float]:
+    """Gaussian noise that repeats its reading at `at` from there on: a frozen probe."""
+    values = gaussian(readings, seed=seed, sd=1.0)
+    return values[:at] + [values[at]] * (readings - at)
+
+
+@pytest.mark.parametrize("seed", [60, 61, 62])
+def test_a_frozen_probe_fires_the_stuck_test_once_it_repeats_for_a_window(seed):
+    model = SensorModel()
+    scores = run(model, frozen_at(1000, seed))
+    likelihoods = [s.likelihood for s in scores]
+    first = next(i for i, likelihood in enumerate(likelihoods) if likelihood >= 0.99)
+    assert first == 1000 + model.window - 1  # the reading that repeats it for the window's length
+    assert firings(likelihoods) == 1
+    assert max(likelihoods[first + model.window :]) < 0.99  # one alert, not one per repeat
+    assert firings([s.likelihood for s in run(SensorModel(stuck=None), frozen_at(1000, seed))]) == 0
+    assert firings([s.likelihood for s in run(SensorModel(), frozen_at(600, seed))]) == 0  # before `range_after`
+
+
+def test_a_sensor_whose_readings_repeat_is_stuck_only_past_twice_its_longest_repeat():
+    values = [float(round(value)) for value in gaussian(1500, seed=63, sd=1.0)]  # whole units: short repeats are usual
+    model = SensorModel()
+    run(model, values)
+    limit = 2 * model._longest + 1
+    assert limit > model.window  # the longest usual repeat sets the limit here, not the window
+    for repeats, fires in ((limit - 1, False), (limit, True)):
+        frozen = values + [values[-1] + 1.0] * repeats + values[:20]  # then it varies again
+        assert (firings([s.likelihood for s in run(SensorModel(), frozen)]) == 1) is fires
+    no_noise = [round(value) for value in gaussian(1200, seed=64, sd=0.2)]  # mostly 100: long runs are its normal
+    assert firings([s.likelihood for s in run(SensorModel(), no_noise + [no_noise[-1]] * 30)]) == 0
 
 
 def noise_that_grows(at: int, factor: float, seed: int = 31) -> list[float]:
