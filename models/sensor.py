@@ -247,7 +247,7 @@ class SensorModel:
         if self.stuck is None or not self._longest or self.count <= self.range_after:
             return False
         limit = int(self.stuck * self._longest) + 1
-        return self._repeats == (limit if limit > self.window else self.window)
+        return self._repeats == max(limit, self.window)
 
     def _onset(self, raw: float, likelihood: float, expected, ts_ms: int) -> Score:
         """The score to report: a run at the threshold that starts in the quiet period, or is routine, is capped."""
