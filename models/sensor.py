@@ -117,7 +117,7 @@ class SensorModel:
         escalate: float | None = 1.5,
         routine: int | None = 2,
         min_run: int = 3,
-        stuck: float | None = 2.0,
+        stuck: float | None = 4.0,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
         owner = "SensorModel"
