@@ -67,7 +67,8 @@ class SensorModel:
     `routine + 1` days before is a daily routine (a nightly backup, a cron job) and is capped the
     same way, unless its raw score passes `escalate` times theirs (`DailyRoutine`). The learning
     policy still sees the true likelihood. `ts_ms` is passed to time-aware detectors (the default
-    keeps a weekly profile); gaps and irregular spacing do not matter otherwise. A model pickled by an earlier release loads with the tests added since switched off.
+    keeps a weekly profile); gaps and irregular spacing do not matter otherwise. A model pickled by
+    an earlier release loads with the tests added since switched off.
 
     `detector` and `params` name a registered detector (`models.names()`); `window` and `horizon`
     are the calibration's short average and long-run memory; `band` sets the normal range reported
