@@ -32,7 +32,7 @@ class RunningMoments:
     (10.0, 0.707, 4.24)
     """
 
-    __slots__ = ("memory", "n", "mean", "m2", "quantum", "last", "rounding", "scale")
+    __slots__ = ("memory", "n", "mean", "m2", "quantum", "last", "rounding", "scale", "held_step")
 
     def __init__(self, memory: int = 0) -> None:
         self.memory = memory
@@ -43,6 +43,10 @@ class RunningMoments:
         self.last = 0.0
         self.rounding = FLOOR_ABSOLUTE  # the least deviation that can be measured (kept by update)
         self.scale = FLOOR_ABSOLUTE  # the deviation used to score, never below `rounding` (kept by update)
+        self.held_step = 0.0  # the last non-zero step from `last` to a value held back (`hold`)
+
+    def __setstate__(self, state) -> None:
+        restore(self, state, {"held_step": 0.0})
 
     @property
     def ready(self) -> bool:
@@ -70,6 +74,26 @@ class RunningMoments:
         self.rounding = floor = spread_floor(self.mean, self.quantum)
         sd = math.sqrt(variance) if variance > 0.0 else 0.0
         self.scale = sd if sd > floor else floor
+
+    def hold(self, x: float) -> None:
+        """Note a value held back as anomalous, without learning it: a step held back twice is one the sensor takes.
+
+        A sensor flat so far that moves by one step now and then (a rounded reading: 100, with the
+        odd 99 or 101) has learned no step to set its rounding floor, so every move would score as
+        infinitely rare and be held back again; the second move of the same size sets the floor.
+        A move of another size (a spike, then a shift) is still judged against the flat history.
+        """
+        last = self.last
+        step = x - last if x > last else last - x
+        if step == 0.0:  # a reading at the usual level, held back with the anomaly around it
+            return
+        held = self.held_step
+        if abs(step - held) <= 1e-9 * step:
+            self.quantum = smallest_step(self.quantum, last, x)
+            self.rounding = floor = spread_floor(self.mean, self.quantum)
+            if self.scale < floor:
+                self.scale = floor
+        self.held_step = step
 
     def z(self, x: float) -> float:
         """How many deviations `x` lies from the mean (signed); 0.0 until ready."""
@@ -247,6 +271,12 @@ class RunningZScore(base.AnomalyDetector):
                 state.error += ERROR_RATE * ((deviation if deviation > 0.0 else -deviation) - state.error)
             week.update(value, bucket)
         moments.update(value)
+
+    def hold_value(self, feature: object, value: float) -> None:
+        """A finite reading the sensor holds back as anomalous: not learned, its step may be the sensor's resolution."""
+        state = self._by_feature.get(feature)
+        if state is not None and state.moments.n:
+            state.moments.hold(value)
 
     def judge(self, feature: object, value: float) -> tuple[float, tuple[float, float] | None]:
         """`score_one({feature: value})` and `expected_one(feature)` in one pass, for one finite float.

@@ -202,6 +202,8 @@ class SensorModel:
             return self._score(raw, 0.0, expected, True)
         if likelihood >= self.threshold:
             self._hold(value, ts_ms)
+            if self._judges:  # the default detector notes the step (a quantized sensor's resolution)
+                detector.hold_value("value", value)
             self.calibration.learn(raw)  # the score distribution learns every score: a repeated pattern becomes normal
         else:
             if self._held:
@@ -317,7 +319,7 @@ class SensorModel:
         """`detector`, after noting once whether it takes reading times, reports expected values, judges one value."""
         self._timed = hasattr(detector, "at")
         self._expects = hasattr(detector, "expected_one")
-        self._judges = hasattr(detector, "judge") and hasattr(detector, "learn_value")
+        self._judges = all(hasattr(detector, name) for name in ("judge", "learn_value", "hold_value"))
         return detector
 
     def _calibration(self) -> AnomalyLikelihood:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import random
 
-from models.running import WEEK_MS, RunningZScore
+import pytest
+
+from models.running import WEEK_MS, RunningMoments, RunningZScore
 
 HALF_HOUR = 1_800_000
 
@@ -56,3 +58,32 @@ def test_the_one_value_path_gives_what_the_river_api_gives():
         river.learn_one({"value": value})
     assert fast.judge("value", 70.0) == (river.score_one({"value": 70.0}), river.expected_one("value"))
     assert RunningZScore().judge("value", 1.0) == (0.0, None)  # nothing learned yet
+
+
+def test_a_step_held_back_twice_sets_the_rounding_floor_of_a_sensor_flat_so_far():
+    moments = RunningMoments()
+    for _ in range(300):
+        moments.update(100.0)
+    assert moments.quantum == 0.0 and moments.scale < 1e-6  # no step learned: any move is news
+    moments.hold(99.0)
+    moments.hold(100.0)  # a usual reading held back with the anomaly: no step, forgets nothing
+    assert moments.scale < 1e-6 and moments.held_step == 1.0
+    moments.hold(101.0)  # the same step again: the sensor's resolution
+    assert moments.quantum == 1.0 and moments.scale == moments.rounding == pytest.approx(12**-0.5, rel=1e-6)
+    assert moments.n == 300 and moments.mean == 100.0  # held values are not learned
+
+
+def test_steps_of_different_sizes_held_back_leave_the_floor_alone():
+    moments = RunningMoments()
+    for _ in range(300):
+        moments.update(0.0)
+    for spike in (1e6, 5000.0, 3.0):  # a spike, then smaller moves: each is judged on the flat history
+        moments.hold(spike)
+        assert moments.quantum == 0.0 and moments.z(spike) > 1e6
+
+
+def test_an_older_pickled_running_moments_loads_without_a_held_step():
+    moments = RunningMoments.__new__(RunningMoments)
+    state = {name: getattr(RunningMoments(), name) for name in RunningMoments.__slots__ if name != "held_step"}
+    moments.__setstate__((None, state))
+    assert moments.held_step == 0.0

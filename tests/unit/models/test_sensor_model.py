@@ -89,6 +89,17 @@ def test_a_quantized_sensor_does_not_fire_on_its_one_step_changes(sd):
     assert firings(likelihoods) <= 1
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_quantized_sensor_flat_through_its_warmup_alerts_on_its_first_moves_only(seed):
+    rng = random.Random(seed)
+    # 100 with the odd 99 or 101 (about 1 reading in 80); flat for its first 300 readings, so no step was learned
+    values = [100.0] * 300 + [float(round(rng.gauss(100.0, 0.2))) for _ in range(10_000)]
+    likelihoods = [s.likelihood for s in run(SensorModel(), values)]
+    first = next(i for i in range(300, len(values)) if values[i] != 100.0)
+    assert min(likelihoods[first : first + 3]) >= 0.99  # the first move after a flatline is news
+    assert firings(likelihoods) <= 2  # was 18 to 51: each move scored as infinitely rare, and never learned
+
+
 @pytest.mark.parametrize("value", [42.0, 0.0, -17.5, 1e9])
 def test_a_flatline_never_alarms_and_never_divides_by_zero(value):
     scores = run(SensorModel(), [value] * 3000)
