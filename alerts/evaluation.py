@@ -42,6 +42,7 @@ class Observation:
     # The model's explanation, e.g. "20.1, normal range 19.2..21.0": anything whose str() says it, so the
     # text is only formatted for the rare event that makes a transition.
     expected: object = ""
+    reason: str = ""  # why the model scored it so, in words (`models.reasons`); "" without a model
 
 
 def step(rule: Rule, state: RuleState, obs: Observation, sensor: SensorInfo) -> AlertTransition | None:
@@ -115,14 +116,15 @@ def _transition(
     reported: Observation | None = None,
 ) -> AlertTransition:
     shown = reported or obs
+    reason = rule.when.why(shown.reason) if state == FIRING else ""
     summary = rule.render_summary(
         sensor_id=obs.sensor_id, rule=rule.name, value=shown.value, score=shown.score,
-        expected=str(shown.expected) or "n/a",
+        expected=str(shown.expected) or "n/a", reason=reason or "n/a",
         site=sensor.site, severity=rule.severity, type=sensor.type,
     )
     return AlertTransition.create(
         rule=rule.name, sensor_id=obs.sensor_id, state=state, event_id=obs.event_id,
         severity=rule.severity, value=shown.value, score=shown.score, ts=obs.ts_ms, summary=summary,
         site=sensor.site, channel=rule.channel or sensor.channel, expected=str(shown.expected),
-        fired_event_id=fired_event_id,
+        reason=reason, fired_event_id=fired_event_id,
     )

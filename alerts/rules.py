@@ -157,6 +157,23 @@ class Condition(BaseModel):
         low, high = self.value_outside  # type: ignore[misc]  # exactly one condition is set
         return value < low or value > high
 
+    def why(self, model_reason: str) -> str:
+        """Why an event that meets the condition does, in words: the model's reason for a score condition.
+
+        >>> Condition(value_outside=(5, 80)).why(""), Condition(score_above=0.99).why("")
+        ('value outside 5..80', 'anomaly score at or above 0.99')
+        >>> Condition(score_above=0.99).why("spike: one reading far beyond this sensor's usual deviations")
+        "spike: one reading far beyond this sensor's usual deviations"
+        """
+        if self.score_above is not None:
+            return model_reason or f"anomaly score at or above {self.score_above:g}"
+        if self.value_above is not None:
+            return f"value above {self.value_above:g}"
+        if self.value_below is not None:
+            return f"value below {self.value_below:g}"
+        low, high = self.value_outside  # type: ignore[misc]
+        return f"value outside {low:g}..{high:g}"
+
 
 class Rule(BaseModel):
     """One alert rule: selector, condition, hold (`for`), resolve_after, severity, Slack route, summary."""

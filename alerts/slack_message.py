@@ -70,6 +70,7 @@ def _alert_message(alert: AlertTransition, resolved: AlertTransition | None) -> 
         title = f"{RESOLVED_EMOJI} RESOLVED (was {severity}): {alert.rule} on {where}"
         text = f"[RESOLVED, was {severity}] {alert.rule} on {where}: value {number(alert.value)}"
     text += (f" (expected {alert.expected})" if alert.expected else "") + f" at {utc_iso(alert.ts)}"
+    text += f"; why: {alert.reason}" if alert.reason else ""
     text += f". {alert.summary}" if alert.summary else ""
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": _cut(title, HEADER_LIMIT), "emoji": True}}]
     if alert.summary:
@@ -91,6 +92,7 @@ def _facts(alert: AlertTransition) -> list[dict]:
         ("Site", escape(alert.site) or "-"),
         ("Severity", f"{severity_emoji(alert.severity)} {escape(alert.severity) or '-'}"),
         ("Value", value),
+        ("Why", escape(alert.reason) or "-"),
         ("Score", number(alert.score)),
         ("Event time", utc_iso(alert.ts)),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import string
 
-TEMPLATE_FIELDS = ("sensor_id", "rule", "value", "score", "expected", "site", "severity", "type")
+TEMPLATE_FIELDS = ("sensor_id", "rule", "value", "score", "expected", "reason", "site", "severity", "type")
 DEFAULT_SUMMARY = "{sensor_id} {rule}: value {value:.4g}, expected {expected} (score {score:.3f})"
 # Typed like the real values, so a format spec that cannot apply (`{sensor_id:.2f}`) fails at load.
 _SAMPLE = {name: "x" for name in TEMPLATE_FIELDS} | {"value": 1.5, "score": 0.5}

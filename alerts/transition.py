@@ -44,6 +44,7 @@ class AlertTransition:
     site: str = ""
     channel: str = ""  # Slack route of the rule, "" for the notifier's default
     expected: str = ""  # explanation: expected value or range against the actual
+    reason: str = ""  # on firing: why, in words (the model's test, or the rule's value condition)
     fired_event_id: str = ""  # on a resolve: the event id that fired it, to find the Slack thread
 
     @classmethod

@@ -22,6 +22,7 @@ def alert_line(alert: AlertTransition) -> str:
     else:
         head = "[green]RESOLVED[/green]"
     why = f", expected {escape(alert.expected)}" if alert.expected else ""
+    why += f"; {escape(alert.reason)}" if alert.reason else ""
     return (f"{when}Z {head} {escape(alert.rule)} on [bold]{escape(alert.sensor_id)}[/bold]: "
             f"value {alert.value:.4g}, score {alert.score:.3f}{why}  (id {alert.id})")
 

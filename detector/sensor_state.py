@@ -109,7 +109,7 @@ def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: S
         observation = Observation(
             sensor_id=info.sensor_id, event_id=entry.entry_id, ts_ms=event.ts_ms,
             value=event.value, score=score.likelihood,
-            expected=Expectation(score.expected, score.low, score.high),
+            expected=Expectation(score.expected, score.low, score.high), reason=score.reason,
         )
         result.transitions += evaluate(sensor_rules, state.rules, observation, info)
     return result

@@ -7,6 +7,7 @@ from collections import deque
 from statistics import median
 
 from models.baseline import BOOTSTRAP, MAD_TO_SIGMA, MEAN_ABS_TO_SIGMA
+from models.reasons import SHIFT, SPIKE, UNREST
 from models.upgrade import restore
 
 SQRT2 = math.sqrt(2.0)
@@ -21,6 +22,8 @@ STEP = 10.0
 EXCESS_CAP = 20.0
 # The single-reading test's tail is checked at this probability against the scores learned.
 TAIL_CHECK = 1e-3
+# The likelihood every test gives at its own limit (the 99th percentile, `single`, `unrest`).
+ALONE = 0.99
 
 
 class AnomalyLikelihood:
@@ -60,7 +63,7 @@ class AnomalyLikelihood:
     99th percentile needs that many to settle.
 
     Call `likelihood(raw)` for every reading (score first), then `learn(raw)` for the readings the
-    sensor learns.
+    sensor learns. `reason` says which test gave the last likelihood (`models.reasons`).
 
     >>> import random
     >>> rng = random.Random(1)
@@ -76,6 +79,7 @@ class AnomalyLikelihood:
     __slots__ = (
         "window", "horizon", "min_width", "single", "n", "median", "q90", "excess", "q99_seen",
         "_recent", "_held", "_held_left", "_first", "unrest", "averages", "average_q99", "average_excess", "_average", "beyond",
+        "reason", "_held_reason",
     )  # fmt: skip
 
     def __init__(self, window: int = 5, horizon: int = 1000, min_width: float = 0.0, single: float | None = None,
@@ -90,6 +94,8 @@ class AnomalyLikelihood:
         self.beyond = 0  # learned scores whose tail probability was at most TAIL_CHECK
         self._held = 0.0  # a likelihood held for `window` readings (`hold`)
         self._held_left = 0
+        self._held_reason = SPIKE  # the test behind the held likelihood
+        self.reason = SHIFT  # the test behind the last likelihood
         self.window = window
         self.horizon = horizon
         self.min_width = min_width
@@ -103,7 +109,8 @@ class AnomalyLikelihood:
     # Added since the first release, with the values that keep an older pickled calibration as it was.
     _ADDED = {
         "single": None, "q99_seen": 0.0, "_held": 0.0, "_held_left": 0, "unrest": None, "averages": 0,
-        "average_q99": 0.0, "average_excess": 0.0, "_average": 0.0, "beyond": 0,
+        "average_q99": 0.0, "average_excess": 0.0, "_average": 0.0, "beyond": 0, "reason": SHIFT,
+        "_held_reason": SPIKE,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:
@@ -131,26 +138,31 @@ class AnomalyLikelihood:
         q99 = self.q90 + LN10 * self.excess
         width = q99 - middle if q99 - middle > floor else floor
         likelihood = 0.5 * math.erfc(Z99 * (middle - average) / (width * SQRT2))
+        reason = SHIFT
         if self.unrest is not None and average > self.average_q99 and self.averages > self.horizon:
             unrest = 1.0 - self.average_tail(average) * (0.01 / self.unrest)
             if unrest > likelihood:
-                likelihood = unrest
+                likelihood, reason = unrest, UNREST
         if self.single is not None and raw > q99 and raw > self.q99_seen:
-            self.hold(1.0 - self.tail(raw) * self.tail_correction * (0.01 / self.single))
+            self.hold(1.0 - self.tail(raw) * self.tail_correction * (0.01 / self.single), SPIKE)
         if self._held_left > 0:
             self._held_left -= 1
             if self._held > likelihood:
+                self.reason = self._held_reason
                 return self._held
+            if self._held >= ALONE:  # the average is high because that reading is in it
+                reason = self._held_reason
+        self.reason = reason
         return likelihood
 
-    def hold(self, likelihood: float) -> None:
+    def hold(self, likelihood: float, reason: str) -> None:
         """Report at least `likelihood` for the next `window` readings (this one included), unless a higher one comes.
 
         A test that looks at one reading (a spike, a new extreme) lasts as long as the average it
-        stands beside, so a rule that asks for a few readings in a row sees it.
+        stands beside, so a rule that asks for a few readings in a row sees it; `reason` names it.
         """
         if likelihood >= self._held or self._held_left <= 0:
-            self._held, self._held_left = likelihood, self.window
+            self._held, self._held_left, self._held_reason = likelihood, self.window, reason
 
     def _width_floor(self) -> float:
         # The least distance between the median and the 99th percentile: a flat score history is not a 0/0.

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from models import params as checks
 from models.calibration import AnomalyLikelihood
+from models.reasons import EXTREME, STUCK
 from models.registry import DEFAULT_DETECTOR, build
 from models.routine import DailyRoutine
 from models.upgrade import restore
@@ -27,6 +28,7 @@ class Score(NamedTuple):
     high: float | None
     warming_up: bool
     muted: bool = False  # the likelihood reached the threshold but was capped below it (quiet period, routine)
+    reason: str = ""  # which test gave the likelihood, in words (`models.reasons`); "" while warming up
 
 
 class SensorModel:
@@ -193,10 +195,11 @@ class SensorModel:
         if not -RAW_CAP <= raw <= RAW_CAP:  # NaN, inf or beyond the cap
             raw = self._clamp(raw)
         if self.range_margin is not None and self._beyond_range(value, raw):
-            self.calibration.hold(1.0)
+            self.calibration.hold(1.0, EXTREME)
         if self._stuck(value):
-            self.calibration.hold(1.0)
+            self.calibration.hold(1.0, STUCK)
         likelihood = self.calibration.likelihood(raw)
+        reason = self.calibration.reason  # read now: a re-baseline below starts a new calibration
         if self._probation > 0 or not self.calibration.ready:
             self._learn_warming_up(value, raw)
             return self._score(raw, 0.0, expected, True)
@@ -213,7 +216,7 @@ class SensorModel:
             else:
                 detector.learn_one({"value": value})
             self.calibration.learn(raw)
-        return self._onset(raw, likelihood, expected, ts_ms)
+        return self._onset(raw, likelihood, expected, ts_ms, reason)
 
     def _beyond_range(self, value: float, raw: float) -> bool:
         """Whether `value` lies far outside the range of every earlier reading; then the range takes it in.
@@ -252,7 +255,7 @@ class SensorModel:
         limit = int(self.stuck * self._longest) + 1
         return self._repeats == max(limit, self.window)
 
-    def _onset(self, raw: float, likelihood: float, expected, ts_ms: int) -> Score:
+    def _onset(self, raw: float, likelihood: float, expected, ts_ms: int, reason: str) -> Score:
         """The score to report: a run at the threshold that starts in the quiet period, or is routine, is capped."""
         high = likelihood >= self.threshold
         if high and not self._in_run:
@@ -277,8 +280,8 @@ class SensorModel:
             self._quiet_left -= 1
         if high and self._muted:
             capped = math.nextafter(self.threshold, 0.0)
-            return self._score(raw, capped, expected, False, muted=True)
-        return self._score(raw, likelihood, expected, False)
+            return self._score(raw, capped, expected, False, True, reason)
+        return self._score(raw, likelihood, expected, False, False, reason)
 
     def _warming_up(self) -> bool:
         return self._probation > 0 or not self.calibration.ready
@@ -327,12 +330,12 @@ class SensorModel:
         min_width = MIN_WIDTH * getattr(self.detector, "score_resolution", 0.0)
         return AnomalyLikelihood(self.window, self.horizon, min_width, self.single, self.unrest)
 
-    def _score(self, raw, likelihood, expected, warming_up, muted=False) -> Score:
+    def _score(self, raw, likelihood, expected, warming_up, muted=False, reason="") -> Score:
         if expected is None:
-            return Score(raw, likelihood, None, None, None, warming_up, muted)
+            return Score(raw, likelihood, None, None, None, warming_up, muted, reason)
         level, spread = expected
         margin = self.band * spread
-        return Score(raw, likelihood, level, level - margin, level + margin, warming_up, muted)
+        return Score(raw, likelihood, level, level - margin, level + margin, warming_up, muted, reason)
 
     @staticmethod
     def _clamp(raw: float) -> float:

@@ -167,9 +167,34 @@ def test_state_survives_pickling_mid_run():
 
 
 def test_summary_template_gets_every_field():
-    template = "{sensor_id}|{rule}|{value:.1f}|{score:.2f}|{expected}|{site}|{severity}|{type}"
+    template = "{sensor_id}|{rule}|{value:.1f}|{score:.2f}|{expected}|{reason}|{site}|{severity}|{type}"
     t = step(rule(summary=template, severity="info"), RuleState(), observe(0, 90.04, 0.5), PUMP)
-    assert t.summary == "pump-1|hot|90.0|0.50|expected 20 (18..22)|plant-a|info|pressure"
+    assert t.summary == "pump-1|hot|90.0|0.50|expected 20 (18..22)|value above 80|plant-a|info|pressure"
+
+
+def test_a_score_rule_reports_the_models_reason_for_the_runs_most_anomalous_event():
+    r, state = rule(when={"score_above": 0.99}, **{"for": 3}), RuleState()
+    reasons = ["unrest: a", "spike: b", "spike: b"]  # the spike has the highest score: it is reported
+    scored = [Observation("pump-1", f"{i}-0", T0 + i, 50.0, score, reason=why)
+              for i, (score, why) in enumerate(zip([0.991, 1.0, 0.995], reasons))]
+    fired = [step(r, state, obs, PUMP) for obs in scored][-1]
+    assert (fired.state, fired.score, fired.reason) == (FIRING, 1.0, "spike: b")
+    bare = Observation("pump-1", "9-0", T0 + 9, 50.0, 1.0)  # a score from outside tocsin's models says nothing
+    assert step(rule(when={"score_above": 0.99}), RuleState(), bare, PUMP).reason == "anomaly score at or above 0.99"
+
+
+@pytest.mark.parametrize(
+    ("when", "value", "reason"),
+    [({"value_above": 80}, 90.0, "value above 80"), ({"value_below": 5.5}, 1.0, "value below 5.5"),
+     ({"value_outside": [5, 80]}, 90.0, "value outside 5..80")],
+)
+def test_a_value_rule_reports_its_own_condition_not_the_models_reason(when, value, reason):
+    obs = Observation("pump-1", "1-0", T0, value, 0.2, reason="shift: the model's view")
+    fired = step(rule(when=when), RuleState(), obs, PUMP)
+    assert fired.reason == reason
+    resolved = step(rule(when=when, resolve_after=1), RuleState(firing=True, fired_event_id="1-0"),
+                    Observation("pump-1", "2-0", T0 + 1, 50.0, 0.2, reason="shift: x"), PUMP)
+    assert resolved.state == RESOLVED and resolved.reason == ""  # a resolve has nothing to explain
 
 
 def test_default_summary_reads_well_without_an_explanation():

@@ -12,7 +12,8 @@ from tests.slack_api import block_kit_problem
 def _firing(**changes) -> AlertTransition:
     values = dict(rule="temp-high", sensor_id="boiler-7", state="firing", event_id="1700000000000-3",
                   severity="critical", value=97.25, score=0.987654, ts=1700000000000,
-                  summary="temperature above 90 for 3 readings", site="plant-a", expected="<= 90")
+                  summary="temperature above 90 for 3 readings", site="plant-a", expected="<= 90",
+                  reason="value above 90 & rising")
     values.update(changes)
     return AlertTransition.create(**values)
 
@@ -38,7 +39,7 @@ def test_firing_message_shows_every_fact_of_the_alert():
     assert facts == {
         "*Rule*": "`temp-high`", "*Sensor*": "`boiler-7`", "*Site*": "plant-a",
         "*Severity*": ":red_circle: critical", "*Value*": "97.25 (expected &lt;= 90)",
-        "*Score*": "0.987654", "*Event time*": "2023-11-14T22:13:20.000Z",
+        "*Why*": "value above 90 &amp; rising", "*Score*": "0.987654", "*Event time*": "2023-11-14T22:13:20.000Z",
     }
     context = message.blocks[-1]
     assert context["type"] == "context"
@@ -47,8 +48,8 @@ def test_firing_message_shows_every_fact_of_the_alert():
 
 def test_firing_fallback_text_reads_alone():
     assert firing_message(_firing()).text == (
-        "[CRITICAL] temp-high on boiler-7 (plant-a): value 97.25 (expected <= 90) at 2023-11-14T22:13:20.000Z. "
-        "temperature above 90 for 3 readings")
+        "[CRITICAL] temp-high on boiler-7 (plant-a): value 97.25 (expected <= 90) at 2023-11-14T22:13:20.000Z; "
+        "why: value above 90 & rising. temperature above 90 for 3 readings")
 
 
 def test_severity_picks_the_emoji_and_unknown_severity_gets_a_bell():
@@ -57,10 +58,10 @@ def test_severity_picks_the_emoji_and_unknown_severity_gets_a_bell():
     assert firing_message(_firing(severity="odd")).blocks[0]["text"]["text"].startswith(":bell: ODD:")
 
 
-def test_missing_value_site_and_expected_are_shown_as_such():
-    message = firing_message(_firing(value=float("nan"), site="", expected="", summary=""))
+def test_missing_value_site_expected_and_reason_are_shown_as_such():
+    message = firing_message(_firing(value=float("nan"), site="", expected="", summary="", reason=""))
     facts = {f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in message.blocks[1]["fields"]}
-    assert facts["*Value*"] == "n/a" and facts["*Site*"] == "-"
+    assert facts["*Value*"] == "n/a" and facts["*Site*"] == "-" and facts["*Why*"] == "-"
     assert message.text == "[CRITICAL] temp-high on boiler-7: value n/a at 2023-11-14T22:13:20.000Z"
 
 

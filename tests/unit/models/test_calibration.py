@@ -8,6 +8,7 @@ import random
 import pytest
 
 from models.calibration import AnomalyLikelihood
+from models.reasons import SHIFT, SPIKE
 
 
 def trained(raws, **kwargs) -> AnomalyLikelihood:
@@ -91,3 +92,15 @@ def test_one_burst_is_not_evidence_of_a_heavy_tail():
     scores = half_normal(3000, seed=3)
     scores[2000] = 40.0
     assert trained(scores, window=10, horizon=1000, single=1e-5).tail_correction == 1.0
+
+
+def test_a_huge_spike_is_reported_as_a_spike_while_it_is_in_the_average():
+    rng = random.Random(4)
+    calibration = AnomalyLikelihood(window=5, horizon=1000, single=1e-5)
+    for _ in range(2000):
+        raw = abs(rng.gauss(0.0, 1.0))
+        calibration.likelihood(raw)
+        calibration.learn(raw)
+    after = [(calibration.likelihood(raw), calibration.reason) for raw in (1000.0, 0.7, 0.7, 0.7, 0.7, 0.7)]
+    assert all(likelihood == 1.0 for likelihood, _ in after[:5])  # the average test gives 1.0 as well
+    assert [reason for _, reason in after] == [SPIKE] * 5 + [SHIFT]

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from models import Score, SensorModel, names
+from models import Score, SensorModel, names, reasons
 from models.routine import DAY_MS
 
 T0 = 1_700_000_000_000
@@ -417,3 +417,39 @@ def test_a_routine_survives_a_checkpoint():
     rest = [restored.process(value, DAY0 + FIVE_MINUTES * (700 + i)) for i, value in enumerate(values[700:])]
     assert max(score.likelihood for score in rest) < 0.99
     assert any(score.muted for score in rest)
+
+
+def _shifted(by: float) -> list[float]:
+    values = gaussian(2000, seed=8)
+    return values[:1000] + [value + by for value in values[1000:]]
+
+
+def _spiked(at: int) -> list[float]:
+    values = gaussian(1200, seed=4)
+    values[at] = 200.0  # 20 sigma
+    return values
+
+
+def _extreme() -> list[float]:
+    values = gaussian(1200, seed=22)
+    values[1000] = 135.0  # 7 sigma: beyond the range, not rare enough for the single test at these settings
+    return values
+
+
+@pytest.mark.parametrize(
+    ("values", "settings", "reason"),
+    [
+        (_spiked(600), {}, reasons.SPIKE),  # before `range_after`: the single test alone
+        (_extreme(), {"single": None}, reasons.EXTREME),
+        (_shifted(15.0), {}, reasons.SHIFT),  # 3 sigma, lasting
+        (noise_that_grows(2500, 2.5), {"single": None, "range_margin": None}, reasons.UNREST),
+        (frozen_at(1000, seed=60), {}, reasons.STUCK),
+    ],
+    ids=["spike", "extreme", "shift", "unrest", "stuck"],
+)
+def test_a_score_at_the_threshold_names_the_test_that_put_it_there(values, settings, reason):
+    scores = run(SensorModel(**settings), values)
+    first = next(i for i, score in enumerate(scores) if score.likelihood >= 0.99)
+    assert [score.reason for score in scores[first : first + 3]] == [reason] * 3  # what an alert on it reports
+    assert {score.reason for score in scores if score.warming_up} == {""}
+    assert set(reasons.REASONS) >= {score.reason for score in scores if not score.warming_up}
