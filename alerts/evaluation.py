@@ -116,7 +116,8 @@ def _transition(
     reported: Observation | None = None,
 ) -> AlertTransition:
     shown = reported or obs
-    reason = rule.when.why(shown.reason) if state == FIRING else ""
+    # The firing event's reason: by the end of `for` the model knows whether the peak was one reading or lasts.
+    reason = rule.when.why(obs.reason) if state == FIRING else ""
     summary = rule.render_summary(
         sensor_id=obs.sensor_id, rule=rule.name, value=shown.value, score=shown.score,
         expected=str(shown.expected) or "n/a", reason=reason or "n/a",

@@ -7,7 +7,7 @@ from collections import deque
 from statistics import median
 
 from models.baseline import BOOTSTRAP, MAD_TO_SIGMA, MEAN_ABS_TO_SIGMA
-from models.reasons import SHIFT, SPIKE, UNREST
+from models.reasons import ONE_READING, SHIFT, SPIKE, UNREST
 from models.upgrade import restore
 
 SQRT2 = math.sqrt(2.0)
@@ -63,7 +63,9 @@ class AnomalyLikelihood:
     99th percentile needs that many to settle.
 
     Call `likelihood(raw)` for every reading (score first), then `learn(raw)` for the readings the
-    sensor learns. `reason` says which test gave the last likelihood (`models.reasons`).
+    sensor learns. `reason` says which test gave the last likelihood (`models.reasons`); a
+    one-reading test's (a spike) becomes a shift once the readings after it score beyond the 99th
+    percentile too.
 
     >>> import random
     >>> rng = random.Random(1)
@@ -79,7 +81,7 @@ class AnomalyLikelihood:
     __slots__ = (
         "window", "horizon", "min_width", "single", "n", "median", "q90", "excess", "q99_seen",
         "_recent", "_held", "_held_left", "_first", "unrest", "averages", "average_q99", "average_excess", "_average", "beyond",
-        "reason", "_held_reason",
+        "reason", "_held_reason", "_far",
     )  # fmt: skip
 
     def __init__(self, window: int = 5, horizon: int = 1000, min_width: float = 0.0, single: float | None = None,
@@ -96,6 +98,7 @@ class AnomalyLikelihood:
         self._held_left = 0
         self._held_reason = SPIKE  # the test behind the held likelihood
         self.reason = SHIFT  # the test behind the last likelihood
+        self._far = 0  # readings in a row whose raw score was beyond the 99th percentile
         self.window = window
         self.horizon = horizon
         self.min_width = min_width
@@ -110,7 +113,7 @@ class AnomalyLikelihood:
     _ADDED = {
         "single": None, "q99_seen": 0.0, "_held": 0.0, "_held_left": 0, "unrest": None, "averages": 0,
         "average_q99": 0.0, "average_excess": 0.0, "_average": 0.0, "beyond": 0, "reason": SHIFT,
-        "_held_reason": SPIKE,
+        "_held_reason": SPIKE, "_far": 0,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:
@@ -145,13 +148,16 @@ class AnomalyLikelihood:
                 likelihood, reason = unrest, UNREST
         if self.single is not None and raw > q99 and raw > self.q99_seen:
             self.hold(1.0 - self.tail(raw) * self.tail_correction * (0.01 / self.single), SPIKE)
+        far = self._far = self._far + 1 if raw > q99 else 0
         if self._held_left > 0:
             self._held_left -= 1
-            if self._held > likelihood:
-                self.reason = self._held_reason
-                return self._held
-            if self._held >= ALONE:  # the average is high because that reading is in it
+            held = self._held
+            if held > likelihood or held >= ALONE:  # at ALONE, the average is high because that reading is in it
                 reason = self._held_reason
+                if far > 1 and reason in ONE_READING:  # the readings after it are far off as well: it lasts
+                    reason = SHIFT
+                if held > likelihood:
+                    likelihood = held
         self.reason = reason
         return likelihood
 

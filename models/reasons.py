@@ -10,4 +10,6 @@ EXTREME = "new extreme: a reading far outside the range of every earlier one"
 UNREST = "unrest: the recent readings stray from the expected level more than usual for this sensor"
 STUCK = "stuck: the same reading, repeated far longer than this sensor ever repeated one"
 REASONS = (SHIFT, SPIKE, EXTREME, UNREST, STUCK)
+# The tests that judge one reading alone: when the readings after it are far off too, it is a shift.
+ONE_READING = (SPIKE, EXTREME)
 

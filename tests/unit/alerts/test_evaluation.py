@@ -172,13 +172,14 @@ def test_summary_template_gets_every_field():
     assert t.summary == "pump-1|hot|90.0|0.50|expected 20 (18..22)|value above 80|plant-a|info|pressure"
 
 
-def test_a_score_rule_reports_the_models_reason_for_the_runs_most_anomalous_event():
+def test_a_score_rule_reports_the_models_reason_at_the_event_that_fires_it():
     r, state = rule(when={"score_above": 0.99}, **{"for": 3}), RuleState()
-    reasons = ["unrest: a", "spike: b", "spike: b"]  # the spike has the highest score: it is reported
-    scored = [Observation("pump-1", f"{i}-0", T0 + i, 50.0, score, reason=why)
-              for i, (score, why) in enumerate(zip([0.991, 1.0, 0.995], reasons))]
+    # The first reading looked like a spike; by the third, the model has seen that it lasts.
+    reasons = ["spike: a", "spike: a", "shift: b"]
+    scored = [Observation("pump-1", f"{i}-0", T0 + i, 50.0 + i, score, reason=why)
+              for i, (score, why) in enumerate(zip([1.0, 0.999, 0.995], reasons))]
     fired = [step(r, state, obs, PUMP) for obs in scored][-1]
-    assert (fired.state, fired.score, fired.reason) == (FIRING, 1.0, "spike: b")
+    assert (fired.state, fired.value, fired.score, fired.reason) == (FIRING, 50.0, 1.0, "shift: b")
     bare = Observation("pump-1", "9-0", T0 + 9, 50.0, 1.0)  # a score from outside tocsin's models says nothing
     assert step(rule(when={"score_above": 0.99}), RuleState(), bare, PUMP).reason == "anomaly score at or above 0.99"
 
