@@ -49,7 +49,9 @@ class SensorModel:
     - the same average against the long-run distribution of such averages, rarer than `unrest`
       (unrest that lasts: noise that grows, spikes that come more often);
     - the same reading repeated for longer than `stuck` times any earlier run of repeats, and for
-      at least `window` readings, once `range_after` readings have been seen (a frozen probe).
+      at least `window` readings, once `range_after` readings have been seen (a frozen probe); this
+      one lasts until the reading changes, and the frozen readings are neither learned nor taken
+      as a new normal.
 
     Readings with likelihood >= `threshold` are held back instead of learned, so a short anomaly
     leaves the baseline alone (the score distribution learns every score, so a pattern that keeps
@@ -96,7 +98,7 @@ class SensorModel:
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
         "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "min_run", "_run",
-        "stuck", "_last", "_repeats", "_longest",
+        "stuck", "_last", "_repeats", "_longest", "_frozen",
     )  # fmt: skip
 
     def __init__(
@@ -137,7 +139,8 @@ class SensorModel:
         self.stuck = None if stuck is None else checks.positive(owner, "stuck", stuck)
         self._last = math.nan  # the last finite reading
         self._repeats = 0  # readings in a row equal to it
-        self._longest = 0  # the longest such run that has ended
+        self._longest = 0  # the longest such run that has ended, frozen ones aside
+        self._frozen = False  # whether the current run made the sensor stuck
         self._low = self._high = math.nan  # the range of every finite reading so far
         self.detector_name = detector
         self.params = dict(params or {})
@@ -196,10 +199,13 @@ class SensorModel:
             raw = self._clamp(raw)
         if self.range_margin is not None and self._beyond_range(value, raw):
             self.calibration.hold(1.0, EXTREME)
-        if self._stuck(value):
+        stuck = self._stuck(value)
+        if stuck:
             self.calibration.hold(1.0, STUCK)
         likelihood = self.calibration.likelihood(raw)
         reason = self.calibration.reason  # read now: a re-baseline below starts a new calibration
+        if stuck and self.calibration.ready:  # neither a new normal nor worth learning: reported while it lasts
+            return self._onset(raw, likelihood, expected, ts_ms, reason)
         if self._probation > 0 or not self.calibration.ready:
             self._learn_warming_up(value, raw)
             return self._score(raw, 0.0, expected, True)
@@ -237,23 +243,26 @@ class SensorModel:
         return beyond
 
     def _stuck(self, value: float) -> bool:
-        """Whether `value` makes the sensor stuck: repeated for longer than `stuck` times any earlier repeat.
+        """Whether the sensor is stuck at `value`: repeated for longer than `stuck` times any earlier repeat.
 
         Longer than `stuck` times the longest run of identical readings that has ended, and at
-        least `window` readings, once more than `range_after` readings have been seen; true on the
-        reading that reaches that length only (a frozen probe that repeats its last reading). A
-        sensor that never varied has no earlier run to compare with and stays quiet.
+        least `window` readings, once more than `range_after` readings have been seen; true from
+        the reading that reaches that length until the value changes (a frozen probe that repeats
+        its last reading). A frozen run does not become the longest usual one, and a sensor that
+        never varied has no earlier run to compare with and stays quiet.
         """
         if value != self._last:
-            if self._repeats > self._longest:
+            if self._repeats > self._longest and not self._frozen:
                 self._longest = self._repeats
-            self._last, self._repeats = value, 1
+            self._last, self._repeats, self._frozen = value, 1, False
             return False
         self._repeats += 1
+        if self._frozen:
+            return True
         if self.stuck is None or not self._longest or self.count <= self.range_after:
             return False
-        limit = int(self.stuck * self._longest) + 1
-        return self._repeats == max(limit, self.window)
+        self._frozen = self._repeats >= max(int(self.stuck * self._longest) + 1, self.window)
+        return self._frozen
 
     def _onset(self, raw: float, likelihood: float, expected, ts_ms: int, reason: str) -> Score:
         """The score to report: a run at the threshold that starts in the quiet period, or is routine, is capped."""
@@ -350,6 +359,7 @@ class SensorModel:
         "single": None, "range_margin": None, "range_score": 4.5, "range_after": 750, "_low": math.nan,
         "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0, "routine": None,
         "_routine": None, "min_run": 3, "_run": 3, "stuck": None, "_last": math.nan, "_repeats": 0, "_longest": 0,
+        "_frozen": False,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:

@@ -307,16 +307,21 @@ def frozen_at(at: int, seed: int, readings: int = 1200) -> list[float]:
 
 
 @pytest.mark.parametrize("seed", [60, 61, 62])
-def test_a_frozen_probe_fires_the_stuck_test_once_it_repeats_for_a_window(seed):
+def test_a_frozen_probe_fires_the_stuck_test_once_it_repeats_for_a_window_until_it_varies_again(seed):
     model = SensorModel()
-    scores = run(model, frozen_at(1000, seed))
-    likelihoods = [s.likelihood for s in scores]
+    thawed = 1400  # frozen for 400 readings (past `rebaseline_after` and `settle`), then noise again
+    values = frozen_at(1000, seed, readings=thawed) + gaussian(300, seed=seed + 100, sd=1.0)
+    likelihoods = [s.likelihood for s in run(model, values)]
     first = next(i for i, likelihood in enumerate(likelihoods) if likelihood >= 0.99)
     assert first == 1000 + model.window - 1  # the reading that repeats it for the window's length
-    assert firings(likelihoods) == 1
-    assert max(likelihoods[first + model.window :]) < 0.99  # one alert, not one per repeat
+    assert firings(likelihoods) == 1  # one alert, not one per repeat
+    assert min(likelihoods[first:thawed]) >= 0.99  # it lasts as long as the probe is frozen
+    assert max(likelihoods[thawed + model.window :]) < 0.99  # and ends once it varies again
+    assert model.rebaselines == 0 and model._longest < model.window  # not a new normal, not a usual repeat
     assert firings([s.likelihood for s in run(SensorModel(stuck=None), frozen_at(1000, seed))]) == 0
-    assert firings([s.likelihood for s in run(SensorModel(), frozen_at(600, seed))]) == 0  # before `range_after`
+    early = [s.likelihood for s in run(SensorModel(), frozen_at(600, seed))]
+    assert max(early[:750]) < 0.99 and early[750] >= 0.99  # not within the first `range_after` readings, then at once
+    assert firings(early) == 1
 
 
 def test_a_sensor_whose_readings_repeat_is_stuck_only_past_4_times_its_longest_repeat():
