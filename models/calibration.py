@@ -63,7 +63,7 @@ class AnomalyLikelihood:
     99th percentile needs that many to settle.
 
     Call `likelihood(raw)` for every reading (score first), then `learn(raw)` for the readings the
-    sensor learns. `reason` says which test gave the last likelihood (`models.reasons`); a
+    sensor learns. `reason` says which test gave the last likelihood (an index of `models.reasons`); a
     one-reading test's (a spike) becomes a shift once the readings after it score beyond the 99th
     percentile too.
 
@@ -161,7 +161,7 @@ class AnomalyLikelihood:
         self.reason = reason
         return likelihood
 
-    def hold(self, likelihood: float, reason: str) -> None:
+    def hold(self, likelihood: float, reason: int) -> None:
         """Report at least `likelihood` for the next `window` readings (this one included), unless a higher one comes.
 
         A test that looks at one reading (a spike, a new extreme) lasts as long as the average it

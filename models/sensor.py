@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from models import params as checks
 from models.calibration import AnomalyLikelihood
-from models.reasons import EXTREME, STUCK
+from models.reasons import EXTREME, STUCK, WORDS
 from models.registry import DEFAULT_DETECTOR, build
 from models.routine import DailyRoutine
 from models.upgrade import restore
@@ -28,7 +28,7 @@ class Score(NamedTuple):
     high: float | None
     warming_up: bool
     muted: bool = False  # the likelihood reached the threshold but was capped below it (quiet period, routine)
-    reason: str = ""  # which test gave the likelihood, in words (`models.reasons`); "" while warming up
+    reason: str = ""  # which test gave the likelihood, in words (`models.reasons`); "" while warming up or skipped
 
 
 class SensorModel:
@@ -264,7 +264,7 @@ class SensorModel:
         self._frozen = self._repeats >= max(int(self.stuck * self._longest) + 1, self.window)
         return self._frozen
 
-    def _onset(self, raw: float, likelihood: float, expected, ts_ms: int, reason: str) -> Score:
+    def _onset(self, raw: float, likelihood: float, expected, ts_ms: int, reason: int) -> Score:
         """The score to report: a run at the threshold that starts in the quiet period, or is routine, is capped."""
         high = likelihood >= self.threshold
         if high and not self._in_run:
@@ -339,12 +339,13 @@ class SensorModel:
         min_width = MIN_WIDTH * getattr(self.detector, "score_resolution", 0.0)
         return AnomalyLikelihood(self.window, self.horizon, min_width, self.single, self.unrest)
 
-    def _score(self, raw, likelihood, expected, warming_up, muted=False, reason="") -> Score:
+    def _score(self, raw, likelihood, expected, warming_up, muted=False, reason=None) -> Score:
+        words = "" if reason is None else WORDS[reason]
         if expected is None:
-            return Score(raw, likelihood, None, None, None, warming_up, muted, reason)
+            return Score(raw, likelihood, None, None, None, warming_up, muted, words)
         level, spread = expected
         margin = self.band * spread
-        return Score(raw, likelihood, level, level - margin, level + margin, warming_up, muted, reason)
+        return Score(raw, likelihood, level, level - margin, level + margin, warming_up, muted, words)
 
     @staticmethod
     def _clamp(raw: float) -> float:

@@ -63,7 +63,7 @@ def test_one_injected_spike_gives_exactly_the_expected_alert_and_one_slack_messa
     assert label.start_ms <= fired.ts <= label.start_ms + 5_000, "fired within a few readings of the spike"
     assert fired.value > 21.0 + 20, "the alert reports the spike's own reading"
     assert fired.score >= 0.99 and "normal range" in fired.expected
-    assert fired.reason == reasons.SPIKE, "the alert says which of the model's tests found it"
+    assert fired.reason == reasons.WORDS[reasons.SPIKE], "the alert says which of the model's tests found it"
     resolved = [t for t in transitions if t.state == RESOLVED]
     assert [r.fired_event_id for r in resolved] == [fired.event_id]
     assert redis_client.hlen(ACTIVE_HASH) == 0
@@ -75,7 +75,8 @@ def test_one_injected_spike_gives_exactly_the_expected_alert_and_one_slack_messa
         top_level = [p for p in posts if not p.get("thread_ts")]
         assert len(top_level) == 1, "exactly one Slack message; the resolve is a reply in its thread"
         assert top_level[0]["channel"] == "#lab", "routed to the owners' channel from the sensor registry"
-        assert label.sensors[0] in top_level[0]["text"] and f"why: {reasons.SPIKE}" in top_level[0]["text"]
+        assert label.sensors[0] in top_level[0]["text"]
+        assert f"why: {reasons.WORDS[reasons.SPIKE]}" in top_level[0]["text"]
         assert all(p.get("thread_ts") for p in posts[1:])
 
 

@@ -456,6 +456,7 @@ def _extreme() -> list[float]:
 def test_a_score_at_the_threshold_names_the_test_that_put_it_there(values, settings, reason):
     scores = run(SensorModel(**settings), values)
     first = next(i for i, score in enumerate(scores) if score.likelihood >= 0.99)
-    assert scores[first + 2].reason == reason  # the reading the default rule (`for: 3`) fires on, whose reason it reports
+    # The reading the default rule (`for: 3`) fires on, whose reason the alert reports.
+    assert scores[first + 2].reason == reasons.WORDS[reason]
     assert {score.reason for score in scores if score.warming_up} == {""}
-    assert set(reasons.REASONS) >= {score.reason for score in scores if not score.warming_up}
+    assert set(reasons.WORDS) >= {score.reason for score in scores if not score.warming_up}
