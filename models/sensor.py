@@ -97,7 +97,7 @@ class SensorModel:
         "settle", "band", "detector", "calibration", "count", "skipped", "rebaselines",
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
-        "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "min_run", "_run",
+        "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "_holds", "min_run", "_run",
         "stuck", "_last", "_repeats", "_longest", "_frozen",
     )  # fmt: skip
 
@@ -211,7 +211,7 @@ class SensorModel:
             return self._score(raw, 0.0, expected, True)
         if likelihood >= self.threshold:
             self._hold(value, ts_ms)
-            if self._judges:  # the default detector notes the step (a quantized sensor's resolution)
+            if self._holds:  # the default detector notes the step (a quantized sensor's resolution)
                 detector.hold_value("value", value)
             self.calibration.learn(raw)  # the score distribution learns every score: a repeated pattern becomes normal
         else:
@@ -328,10 +328,11 @@ class SensorModel:
         self.rebaselines += 1
 
     def _use(self, detector):
-        """`detector`, after noting once whether it takes reading times, reports expected values, judges one value."""
+        """`detector`, after noting once which optional methods it has (times, expected values, one-value paths)."""
         self._timed = hasattr(detector, "at")
         self._expects = hasattr(detector, "expected_one")
-        self._judges = all(hasattr(detector, name) for name in ("judge", "learn_value", "hold_value"))
+        self._judges = hasattr(detector, "judge") and hasattr(detector, "learn_value")
+        self._holds = hasattr(detector, "hold_value")
         return detector
 
     def _calibration(self) -> AnomalyLikelihood:
