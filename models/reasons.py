@@ -5,13 +5,14 @@ from __future__ import annotations
 # The tests of `SensorModel` that can give a reading its likelihood. A model keeps the index, so
 # its state carries no text; `WORDS` says each for the alert on the reading that fired it, so the
 # person paged knows what kind of event to look for.
-SHIFT, SPIKE, EXTREME, UNREST, STUCK = range(5)
+SHIFT, SPIKE, EXTREME, UNREST, STUCK, DRIFT = range(6)
 WORDS = (
     "shift: the recent readings stay far from the expected level",
     "spike: one reading far beyond this sensor's usual deviations",
     "new extreme: a reading far outside the range of every earlier one",
     "unrest: the recent readings stray from the expected level more than usual for this sensor",
     "stuck: the same reading, repeated far longer than this sensor ever repeated one",
+    "drift: the readings have moved slowly far away from this sensor's long-run level",
 )
 # The tests that judge one reading alone: when the readings after it are far off too, it is a shift.
 ONE_READING = (SPIKE, EXTREME)

@@ -14,6 +14,10 @@ from models.upgrade import restore
 WEEK_MS = 7 * 24 * 3_600_000
 # How fast the mean absolute errors that decide between the plain and the seasonal view follow the data.
 ERROR_RATE = 0.01
+# How fast the recent readings' average departure from the long-run level follows them (as the 14-reading window).
+DRIFT_RATE = 1.0 / 14.0
+# From this fraction of the drift limit on, the plain moments stop learning the readings that drift.
+FREEZE = 0.5
 
 
 class RunningMoments:
@@ -152,14 +156,18 @@ class WeeklyProfile:
 
 
 class FeatureState:
-    """One feature's plain moments, its weekly profile (if any) and the plain mean absolute deviation."""
+    """One feature's plain moments, its weekly profile (if any), the plain mean absolute deviation and the drift."""
 
-    __slots__ = ("moments", "week", "error")
+    __slots__ = ("moments", "week", "error", "drift")
 
     def __init__(self, memory: int, week: WeeklyProfile | None) -> None:
         self.moments = RunningMoments(memory)
         self.week = week
         self.error = 0.0  # mean |x - mean| over the readings the weekly profile could predict
+        self.drift = 0.0  # the recent readings' average plain z-score while the weekly view is in use, else 0
+
+    def __setstate__(self, state) -> None:
+        restore(self, state, {"drift": 0.0})
 
 
 class RunningZScore(base.AnomalyDetector):
@@ -178,6 +186,13 @@ class RunningZScore(base.AnomalyDetector):
     A night's low and a Monday's peak are then normal, and a quiet Thursday afternoon is not.
     `season_ms=0` turns this off.
 
+    A profile that follows each slot's readings also follows a slow drift (a filter that clogs over
+    hours), so while it is in use the detector also keeps the recent readings' average plain
+    z-score (an exponentially weighted mean over about 14, each capped at 1.5 `drift`), and
+    `drifted(feature)` reports the long-run level once that average is `drift` deviations away.
+    From half that far on, the plain moments stop learning, so the long-run level does not follow
+    the drift it judges; a sensor model holds such readings back and, if they last, re-baselines.
+
     Scores are 0.0 until a feature has 16 values; NaN and inf values are neither learned nor
     scored. O(1) per event; the weekly profile costs about 10 bytes per slot.
 
@@ -193,6 +208,9 @@ class RunningZScore(base.AnomalyDetector):
         How fast a slot's level follows the readings that fall in it.
     fit
         The profile is used when its mean absolute error is below this fraction of the plain one.
+    drift
+        How many plain deviations the recent readings' average may depart from the long-run level
+        while the profile is in use before `drifted` reports it (None: never).
 
     Examples
     --------
@@ -227,7 +245,13 @@ class RunningZScore(base.AnomalyDetector):
     score_resolution = 1.0  # scores are in standard deviations
 
     def __init__(
-        self, memory: int = 0, season_ms: int = WEEK_MS, buckets: int = 336, season_rate: float = 0.1, fit: float = 0.5
+        self,
+        memory: int = 0,
+        season_ms: int = WEEK_MS,
+        buckets: int = 336,
+        season_rate: float = 0.1,
+        fit: float = 0.5,
+        drift: float | None = 6.0,
     ) -> None:
         owner = "RunningZScore"
         self.memory = params.count(owner, "memory", memory)
@@ -237,6 +261,7 @@ class RunningZScore(base.AnomalyDetector):
             raise ValueError(f"{owner}: buckets must be at most 65536, got {buckets!r}")
         self.season_rate = params.fraction(owner, "season_rate", season_rate)
         self.fit = params.fraction(owner, "fit", fit)
+        self.drift = None if drift is None else params.positive(owner, "drift", drift)
         self._by_feature: dict = {}
         self._slot = 0  # the weekly slot of the readings that follow
 
@@ -269,8 +294,38 @@ class RunningZScore(base.AnomalyDetector):
             if moments.n >= BOOTSTRAP and week.profile[bucket] == week.profile[bucket]:
                 deviation = value - moments.mean
                 state.error += ERROR_RATE * ((deviation if deviation > 0.0 else -deviation) - state.error)
+                if self.drift is not None and self._departs(state, deviation):
+                    week.update(value, bucket)
+                    return  # the long-run level does not learn the drift it judges
             week.update(value, bucket)
         moments.update(value)
+
+    def _departs(self, state: FeatureState, deviation: float) -> bool:
+        """Follow the drift while the weekly view is in use (else it is 0); whether it is past FREEZE times the limit."""
+        week = state.week
+        if week.n < BOOTSTRAP or week.error >= self.fit * state.error:
+            state.drift = 0.0
+            return False
+        limit = self.drift
+        cap = 1.5 * limit  # a spike moves the average by a little, not by its size
+        z = deviation / state.moments.scale
+        z = cap if z > cap else (-cap if z < -cap else z)
+        drift = state.drift = state.drift + DRIFT_RATE * (z - state.drift)
+        return (drift if drift > 0.0 else -drift) > FREEZE * limit
+
+    def drifted(self, feature: object) -> tuple[float, float] | None:
+        """The long-run (mean, standard deviation) of a feature whose recent readings drifted `drift` deviations away; else None.
+
+        The average follows the learned readings only: while a sensor holds readings back, a drift
+        it reported stays reported.
+        """
+        state = self._by_feature.get(feature)
+        if state is None or self.drift is None:
+            return None
+        drift = state.drift
+        if (drift if drift > 0.0 else -drift) < self.drift:
+            return None
+        return state.moments.mean, state.moments.scale
 
     def hold_value(self, feature: object, value: float) -> None:
         """A finite reading the sensor holds back as anomalous: not learned, its step may be the sensor's resolution."""
@@ -336,3 +391,6 @@ class RunningZScore(base.AnomalyDetector):
     def _unit_test_params(cls):
         yield {}
         yield {"memory": 100, "season_ms": 0}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({"drift": None, **state})  # pickled before the drift test: it stays off

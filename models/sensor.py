@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from models import params as checks
 from models.calibration import AnomalyLikelihood
-from models.reasons import EXTREME, STUCK, WORDS
+from models.reasons import DRIFT, EXTREME, STUCK, WORDS
 from models.registry import DEFAULT_DETECTOR, build
 from models.routine import DailyRoutine
 from models.upgrade import restore
@@ -36,7 +36,7 @@ class SensorModel:
 
     Every reading is scored first, then learned. The raw score becomes an anomaly likelihood
     (`AnomalyLikelihood`), reported as 0.0 during probation: the first `warmup` readings after the
-    detector is ready. Five tests feed it, each held for `window` readings so a one-reading event
+    detector is ready. Six tests feed it, each held for `window` readings so a one-reading event
     satisfies a rule that asks for a few readings in a row:
 
     - the average of the last `window` raw scores against the long-run distribution of single ones
@@ -51,7 +51,10 @@ class SensorModel:
     - the same reading repeated for longer than `stuck` times any earlier run of repeats, and for
       at least `window` readings, once `range_after` readings have been seen (a frozen probe); this
       one lasts until the reading changes, and the frozen readings are neither learned nor taken
-      as a new normal.
+      as a new normal;
+    - for a detector that reports drift (the default, while it judges by time of week), the recent
+      readings' average far from the sensor's long-run level (a slow drift the time-of-week
+      profile follows); the alert then reports the long-run level as the expected one.
 
     Readings with likelihood >= `threshold` are held back instead of learned, so a short anomaly
     leaves the baseline alone (the score distribution learns every score, so a pattern that keeps
@@ -98,7 +101,7 @@ class SensorModel:
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
         "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "_holds", "min_run", "_run",
-        "stuck", "_last", "_repeats", "_longest", "_frozen",
+        "stuck", "_last", "_repeats", "_longest", "_frozen", "_drifts",
     )  # fmt: skip
 
     def __init__(
@@ -199,6 +202,11 @@ class SensorModel:
             raw = self._clamp(raw)
         if self.range_margin is not None and self._beyond_range(value, raw):
             self.calibration.hold(1.0, EXTREME)
+        if self._drifts:
+            level = detector.drifted("value")
+            if level is not None:  # judged against the long-run level, which the alert then reports
+                self.calibration.hold(1.0, DRIFT)
+                expected = level
         stuck = self._stuck(value)
         if stuck:
             self.calibration.hold(1.0, STUCK)
@@ -333,6 +341,7 @@ class SensorModel:
         self._expects = hasattr(detector, "expected_one")
         self._judges = hasattr(detector, "judge") and hasattr(detector, "learn_value")
         self._holds = hasattr(detector, "hold_value")
+        self._drifts = hasattr(detector, "drifted")
         return detector
 
     def _calibration(self) -> AnomalyLikelihood:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import pickle
 import random
 
 import pytest
 
-from models.running import WEEK_MS, RunningMoments, RunningZScore
+from models.running import WEEK_MS, FeatureState, RunningMoments, RunningZScore
+from tests.unit.models.streams import supply_air
 
 HALF_HOUR = 1_800_000
 
@@ -87,3 +89,65 @@ def test_an_older_pickled_running_moments_loads_without_a_held_step():
     state = {name: getattr(RunningMoments(), name) for name in RunningMoments.__slots__ if name != "held_step"}
     moments.__setstate__((None, state))
     assert moments.held_step == 0.0
+
+
+MINUTE = 60_000
+
+
+def follow(detector: RunningZScore, value_at, readings: int, scores: list | None = None) -> list:
+    """Feed one reading a minute; what `drifted` says before each (and each reading's score into `scores`)."""
+    said = []
+    for i in range(readings):
+        detector.at(i * MINUTE)
+        said.append(detector.drifted("value"))
+        value = value_at(i)
+        if scores is not None:
+            scores.append(detector.judge("value", value)[0])
+        detector.learn_value("value", value)
+    return said
+
+
+@pytest.mark.parametrize("seed", [7, 9, 12])
+def test_a_slow_drift_the_weekly_profile_follows_is_reported_against_the_long_run_level(seed):
+    detector = RunningZScore()
+    said = follow(detector, supply_air(random.Random(seed), drift_from=600, by=4.0), 960)
+    first = next(i for i, level in enumerate(said) if level is not None)
+    assert all(level is None for level in said[:600])
+    assert 650 < first < 900  # 6 long-run deviations (about 0.3, the daily swing included) into the 4 degree drift
+    mean, sd = said[first]
+    assert abs(mean - 18.3) < 0.15 and sd < 0.35  # the level before the drift: the moments stopped learning it
+    assert detector._weekly(detector._by_feature["value"]) is not None  # the view that follows the drift
+    # The score follows the time-of-week view, which follows the drift: without the test, nothing stands out.
+    scores = []
+    follow(RunningZScore(drift=None), supply_air(random.Random(seed), drift_from=600, by=4.0), 960, scores)
+    assert max(scores[600:]) < 5.0
+
+
+def test_a_daily_swing_and_a_spike_are_not_a_drift():
+    detector = RunningZScore()
+    said = follow(detector, supply_air(random.Random(8)), 3 * 1440)
+    assert set(said) == {None}
+    state = detector._by_feature["value"]
+    assert detector._weekly(state) is not None and state.drift != 0.0  # the drift was followed all along
+    before = state.drift
+    detector.at(3 * 1440 * MINUTE)
+    detector.learn_value("value", 1e6)  # a spike moves the average by its cap at most
+    assert abs(state.drift - before) <= 1.5 * 6.0 / 14.0 + 1e-9
+    assert detector.drifted("value") is None
+
+
+def test_a_detector_pickled_before_the_drift_test_loads_with_it_off():
+    detector = RunningZScore()
+    follow(detector, supply_air(random.Random(9)), 600)
+    state = dict(detector.__dict__)
+    del state["drift"]
+    for feature_state in state["_by_feature"].values():
+        del feature_state.drift
+    old = RunningZScore.__new__(RunningZScore)
+    old.__setstate__(state)
+    assert old.drift is None and old.drifted("value") is None
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored.drift is None
+    feature = FeatureState.__new__(FeatureState)
+    feature.__setstate__((None, {"moments": RunningMoments(), "week": None, "error": 0.0}))
+    assert feature.drift == 0.0

@@ -11,6 +11,7 @@ import pytest
 
 from models import Score, SensorModel, names, reasons
 from models.routine import DAY_MS
+from tests.unit.models.streams import supply_air
 
 T0 = 1_700_000_000_000
 
@@ -460,3 +461,20 @@ def test_a_score_at_the_threshold_names_the_test_that_put_it_there(values, setti
     assert scores[first + 2].reason == reasons.WORDS[reason]
     assert {score.reason for score in scores if score.warming_up} == {""}
     assert set(reasons.WORDS) >= {score.reason for score in scores if not score.warming_up}
+
+
+@pytest.mark.parametrize("seed", [9, 12])
+def test_a_slow_drift_alerts_as_a_drift_from_the_long_run_level(seed):
+    value_at = supply_air(random.Random(seed), drift_from=600, by=4.0)  # a filter clogs over six hours
+    values = [value_at(i) for i in range(1000)]
+    model = SensorModel()
+    scores = [model.process(value, T0 + 60_000 * i) for i, value in enumerate(values)]
+    first = next(i for i, score in enumerate(scores) if score.likelihood >= 0.99)
+    assert 650 < first < 900
+    fired = first + 2  # the reading the default rule fires on
+    assert scores[fired].reason == reasons.WORDS[reasons.DRIFT]
+    # It reports the level before the drift, and the reading far above its range; the profile expected it.
+    assert abs(scores[fired].expected - 18.3) < 0.15 and values[fired] > scores[fired].high
+    assert scores[fired].raw < 3.0
+    # Held back and then taken as the new normal, as any lasting change is: one alert.
+    assert firings([score.likelihood for score in scores]) == 1 and model.rebaselines == 1
