@@ -49,7 +49,7 @@ class SensorModel:
     - the same average against the long-run distribution of such averages, rarer than `unrest`
       (unrest that lasts: noise that grows, spikes that come more often);
     - the same reading repeated for longer than `stuck` times any earlier run of repeats, and for
-      at least `window` readings, once `range_after` readings have been seen (a frozen probe); this
+      at least `window` readings, once `stuck_after` readings have been seen (a frozen probe); this
       one lasts until the reading changes, and the frozen readings are neither learned nor taken
       as a new normal;
     - for a detector that reports drift (the default, while it judges by time of week), the recent
@@ -101,7 +101,7 @@ class SensorModel:
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
         "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "_holds", "min_run", "_run",
-        "stuck", "_last", "_repeats", "_longest", "_frozen", "_drifts",
+        "stuck", "stuck_after", "_last", "_repeats", "_longest", "_frozen", "_drifts",
     )  # fmt: skip
 
     def __init__(
@@ -126,6 +126,7 @@ class SensorModel:
         routine: int | None = 2,
         min_run: int = 3,
         stuck: float | None = 4.0,
+        stuck_after: int = 400,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
         owner = "SensorModel"
@@ -140,6 +141,7 @@ class SensorModel:
         self._routine = None if routine is None else DailyRoutine(self.routine)
         self.min_run = checks.count(owner, "min_run", min_run, minimum=1)
         self.stuck = None if stuck is None else checks.positive(owner, "stuck", stuck)
+        self.stuck_after = checks.count(owner, "stuck_after", stuck_after)
         self._last = math.nan  # the last finite reading
         self._repeats = 0  # readings in a row equal to it
         self._longest = 0  # the longest such run that has ended, frozen ones aside
@@ -254,7 +256,7 @@ class SensorModel:
         """Whether the sensor is stuck at `value`: repeated for longer than `stuck` times any earlier repeat.
 
         Longer than `stuck` times the longest run of identical readings that has ended, and at
-        least `window` readings, once more than `range_after` readings have been seen; true from
+        least `window` readings, once more than `stuck_after` readings have been seen; true from
         the reading that reaches that length until the value changes (a frozen probe that repeats
         its last reading). A frozen run does not become the longest usual one, and a sensor that
         never varied has no earlier run to compare with and stays quiet.
@@ -267,7 +269,7 @@ class SensorModel:
         self._repeats += 1
         if self._frozen:
             return True
-        if self.stuck is None or not self._longest or self.count <= self.range_after:
+        if self.stuck is None or not self._longest or self.count <= self.stuck_after:
             return False
         self._frozen = self._repeats >= max(int(self.stuck * self._longest) + 1, self.window)
         return self._frozen
@@ -370,7 +372,7 @@ class SensorModel:
         "single": None, "range_margin": None, "range_score": 4.5, "range_after": 750, "_low": math.nan,
         "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0, "routine": None,
         "_routine": None, "min_run": 3, "_run": 3, "stuck": None, "_last": math.nan, "_repeats": 0, "_longest": 0,
-        "_frozen": False,
+        "_frozen": False, "stuck_after": 750,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:

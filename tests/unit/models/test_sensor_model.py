@@ -320,9 +320,12 @@ def test_a_frozen_probe_fires_the_stuck_test_once_it_repeats_for_a_window_until_
     assert max(likelihoods[thawed + model.window :]) < 0.99  # and ends once it varies again
     assert model.rebaselines == 0 and model._longest < model.window  # not a new normal, not a usual repeat
     assert firings([s.likelihood for s in run(SensorModel(stuck=None), frozen_at(1000, seed))]) == 0
-    early = [s.likelihood for s in run(SensorModel(), frozen_at(600, seed))]
-    assert max(early[:750]) < 0.99 and early[750] >= 0.99  # not within the first `range_after` readings, then at once
+    early = [s.likelihood for s in run(SensorModel(), frozen_at(300, seed))]
+    assert max(early[:400]) < 0.99 and early[400] >= 0.99  # not within the first `stuck_after` readings, then at once
     assert firings(early) == 1
+    # Frozen from reading 600 of a day read each minute (`everything`'s tank level): found by the stuck test itself.
+    scores = run(SensorModel(), frozen_at(600, seed))
+    assert scores[600 + 13].likelihood >= 0.99 and scores[600 + 15].reason == reasons.WORDS[reasons.STUCK]
 
 
 def test_a_sensor_whose_readings_repeat_is_stuck_only_past_4_times_its_longest_repeat():

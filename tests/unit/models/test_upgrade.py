@@ -42,6 +42,7 @@ def test_tests_added_since_a_release_stay_off_for_its_models():
     assert (third.unrest, third.escalate, third.routine) == (3e-3, 1.5, None)  # no daily routines then
     assert all(model.min_run == 3 for model in (first, second, third))  # a fix, not a test: a blip mutes nothing
     assert all(model.stuck is None for model in (first, second, third))  # no stuck test then
+    assert all(model.stuck_after == 750 for model in (first, second, third))  # as it was once switched on
     assert second.detector.drift is None and third.detector.drift is None  # nor a drift test in 'running'
     assert second.detector.drifted("value") is None
 
