@@ -14,5 +14,12 @@ WORDS = (
     "stuck: the same reading, repeated far longer than this sensor ever repeated one",
     "drift: the readings have moved slowly far away from this sensor's long-run level",
 )
+
+
+def name(reason: str) -> str:
+    """A reason's name: its words before the colon ("drift"); a value rule's condition ("value above 80") whole."""
+    return reason.split(":", 1)[0]
+
+
 # The tests that judge one reading alone: when the readings after it are far off too, it is a shift.
 ONE_READING = (SPIKE, EXTREME)

@@ -91,7 +91,25 @@ def footer(report: ScenarioReport) -> str:
         lines.append(f"{score.detector}: {score.alerts} alerts, {score.false_alerts} false "
                      f"({score.false_per_sensor_day:.2f} per sensor-day), "
                      f"{report.seconds.get(score.detector, 0.0):.2f} s")
+    lines += [line for line in map(found_by, report.scores) if line is not None]
     return "\n".join(lines)
+
+
+def found_by(score: DetectorScore) -> str | None:
+    """Which test found each kind, from the reason of the first alert on each label found; None without reasons.
+
+    "running found spike by spike, level_shift by shift, drift by drift (shift 2, drift 1 when several)".
+    """
+    kinds = [(row.kind, row.found_by) for row in score.kinds if row.kind != ALL and row.found_by]
+    if not kinds:
+        return None
+    return f"{score.detector} found " + ", ".join(f"{kind} by {_reasons(reasons)}" for kind, reasons in kinds)
+
+
+def _reasons(reasons: dict[str, int]) -> str:
+    if len(reasons) == 1:
+        return next(iter(reasons))
+    return "(" + ", ".join(f"{reason} {count}" for reason, count in reasons.items()) + ")"
 
 
 def _figure(value: float | None, digits: int = 2) -> str:

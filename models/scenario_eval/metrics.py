@@ -9,12 +9,14 @@ Units, so the figures mean one thing:
   label's window widened by `lead_ms` before (timestamp jitter) and `grace_ms` after (the rules'
   hold and the calibration's averaging, and the return to normal, come after the window);
 - delay is the first explaining alert's event time minus the label's start (median over labels);
+- found by counts the reasons (`models.reasons.name`) of those first alerts: which test found the kind;
 - a false alert explains no anomaly label; alerts that only a data fault explains are false alerts
   too (a data fault is not an anomaly) and are counted per fault kind. Data faults are never misses.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -34,6 +36,7 @@ class Alert:
 
     sensor_id: str
     ts_ms: int
+    reason: str = ""  # why it fired, by name (`models.reasons.name`); "" for the batch baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class KindScore:
     recall: float | None
     f1: float | None
     delay_s: float | None  # median detection delay, seconds
+    found_by: dict[str, int]  # reason -> labels whose first explaining alert gave it, most first
 
 
 @dataclass(frozen=True)
@@ -104,13 +108,18 @@ def _kind_score(name: str, alerts: Sequence[Alert], explained: list[list[Label]]
         ours = any(kind is None or label.kind == kind for label in hits)
         if ours or kind is None or (not hits and alert.sensor_id in sensors):
             counted.append(ours)
-    firsts = [min((a.ts_ms for a in alerts if matching.explains(a, label)), default=None) for label in targets]
+    firsts = [min((a for a in alerts if matching.explains(a, label)), key=_time, default=None) for label in targets]
     detected = [first is not None for first in firsts]
+    found_by = Counter(first.reason for first in firsts if first is not None and first.reason)
     precision = float(precision_score(counted, [True] * len(counted), zero_division=0)) if counted else None
     recall = float(recall_score([True] * len(targets), detected, zero_division=0)) if targets else None
-    delays = [(first - label.start_ms) / 1000.0 for first, label in zip(firsts, targets) if first is not None]
+    delays = [(first.ts_ms - label.start_ms) / 1000.0 for first, label in zip(firsts, targets) if first is not None]
     return KindScore(name, len(targets), sum(detected), len(counted), sum(counted), precision, recall,
-                     _f1(precision, recall), median(delays) if delays else None)
+                     _f1(precision, recall), median(delays) if delays else None, dict(found_by.most_common()))
+
+
+def _time(alert: Alert) -> int:
+    return alert.ts_ms
 
 
 def _f1(precision: float | None, recall: float | None) -> float | None:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from models.evaluate_cli import evaluate
 from models.model_config import ModelConfig
 from models.scenario_eval import Alert, Matching, evaluate_scenario, score_detector
+from models.scenario_eval.cli import found_by
 from models.scenario_eval.metrics import ALL
 from simulator.labels import Label
 from simulator.scenario_file import parse_scenario
@@ -65,6 +66,18 @@ def test_recall_is_per_label_and_precision_per_alert():
     assert (score.false_alerts, score.false_per_sensor_day) == (1, 0.5)
 
 
+def test_found_by_counts_the_reason_of_the_first_alert_on_each_label_found():
+    alerts = [Alert("a", 1_050, "shift"), Alert("a", 1_003, "spike"), Alert("b", 5_001, "spike"),
+              Alert("c", 2_500, "drift"), Alert("c", 2_600, "")]
+    rows = {row.kind: row for row in score_detector("z", alerts, LABELS, MATCHING, sensor_days=1.0).kinds}
+    assert rows["spike"].found_by == {"spike": 2}  # a's first alert said spike; its later shift is not counted
+    assert rows["level_shift"].found_by == {"drift": 1}
+    assert rows[ALL].found_by == {"spike": 2, "drift": 1}
+    unnamed = score_detector("iforest", [Alert("a", 1_003)], LABELS, MATCHING, sensor_days=1.0)
+    assert unnamed.kinds[0].found_by == {}  # the batch baseline has no reasons
+    assert found_by(unnamed) is None
+
+
 def test_data_faults_are_never_misses_and_their_alerts_are_false_alerts():
     score = score_detector("z", [Alert("a", 8_500), Alert("d", 9_000)], LABELS, MATCHING, sensor_days=1.0)
     assert [row.kind for row in score.kinds] == ["spike", "level_shift", ALL]
@@ -83,6 +96,7 @@ def test_a_small_scenario_runs_the_detector_and_the_baseline():
     assert [score.detector for score in report.scores] == ["zscore", "iforest"]
     zscore = {row.kind: row for row in report.scores[0].kinds}
     assert zscore["spike"].detected == 1 and 0 < zscore["spike"].delay_s < 10
+    assert zscore["spike"].found_by == {"spike": 1}  # the reason of the alert the job raised
     assert report.labels == {"spike": 1, "malformed": 1}
     assert report.dead_letters == report.malformed_records > 0
     assert report.matching == Matching(lead_ms=0, grace_ms=10_000)
@@ -95,6 +109,7 @@ def test_the_cli_prints_the_table_and_writes_json(tmp_path):
                                            "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "scenario spike" in result.output and "zscore" in result.output
+    assert "zscore found spike by spike" in result.output
     [report] = json.loads(out.read_text())
     assert report["scores"][0]["kinds"][0]["kind"] == "spike"
 
