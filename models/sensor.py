@@ -16,6 +16,8 @@ from models.upgrade import restore
 RAW_CAP = 1e12
 # The calibration's 99th percentile lies at least this many score resolutions above its median.
 MIN_WIDTH = 1.5
+# The runs of identical readings a sensor must have ended before the longest of them says how long one lasts.
+STUCK_RUNS = 20
 
 
 class Score(NamedTuple):
@@ -101,7 +103,7 @@ class SensorModel:
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
         "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "_holds", "min_run", "_run",
-        "stuck", "stuck_after", "_last", "_repeats", "_longest", "_frozen", "_drifts",
+        "stuck", "stuck_after", "_last", "_repeats", "_longest", "_runs", "_frozen", "_drifts",
     )  # fmt: skip
 
     def __init__(
@@ -145,6 +147,7 @@ class SensorModel:
         self._last = math.nan  # the last finite reading
         self._repeats = 0  # readings in a row equal to it
         self._longest = 0  # the longest such run that has ended, frozen ones aside
+        self._runs = 0  # how many such runs have ended, frozen ones aside
         self._frozen = False  # whether the current run made the sensor stuck
         self._low = self._high = math.nan  # the range of every finite reading so far
         self.detector_name = detector
@@ -259,17 +262,21 @@ class SensorModel:
         least `window` readings, once more than `stuck_after` readings have been seen; true from
         the reading that reaches that length until the value changes (a frozen probe that repeats
         its last reading). A frozen run does not become the longest usual one, and a sensor that
-        never varied has no earlier run to compare with and stays quiet.
+        never varied has no earlier run to compare with and stays quiet. Nor does one that varied
+        fewer than `STUCK_RUNS` times: a sensor that holds its reading for hundreds at a time has
+        shown too few runs for their longest to say how long one lasts.
         """
         if value != self._last:
-            if self._repeats > self._longest and not self._frozen:
-                self._longest = self._repeats
+            if self._repeats and not self._frozen:
+                self._runs += 1
+                if self._repeats > self._longest:
+                    self._longest = self._repeats
             self._last, self._repeats, self._frozen = value, 1, False
             return False
         self._repeats += 1
         if self._frozen:
             return True
-        if self.stuck is None or not self._longest or self.count <= self.stuck_after:
+        if self.stuck is None or self._runs < STUCK_RUNS or self.count <= self.stuck_after:
             return False
         self._frozen = self._repeats >= max(int(self.stuck * self._longest) + 1, self.window)
         return self._frozen
@@ -372,7 +379,7 @@ class SensorModel:
         "single": None, "range_margin": None, "range_score": 4.5, "range_after": 750, "_low": math.nan,
         "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0, "routine": None,
         "_routine": None, "min_run": 3, "_run": 3, "stuck": None, "_last": math.nan, "_repeats": 0, "_longest": 0,
-        "_frozen": False, "stuck_after": 750,
+        "_frozen": False, "stuck_after": 750, "_runs": STUCK_RUNS,  # as trusted as it was
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from models import Score, SensorModel, names, reasons
+from models import Score, SensorModel, names, reasons, sensor
 from models.routine import DAY_MS
 from tests.unit.models.streams import supply_air
 
@@ -343,6 +343,16 @@ def test_a_sensor_whose_readings_repeat_is_stuck_only_past_4_times_its_longest_r
         with_stuck = firings([s.likelihood for s in run(model, quantized)])
         assert model._longest > 4 * model.window
         assert with_stuck == firings([s.likelihood for s in run(SensorModel(stuck=None), quantized)])
+
+
+@pytest.mark.parametrize("seed", [103, 105, 107])
+def test_a_sensor_that_varies_once_in_a_thousand_readings_is_not_stuck_between_its_moves(seed, monkeypatch):
+    values = [float(round(value)) for value in gaussian(20_000, seed, sd=0.15)]  # 100, and 99 or 101 now and then
+    model = SensorModel()
+    assert reasons.WORDS[reasons.STUCK] not in {s.reason for s in run(model, values) if s.likelihood >= 0.99}
+    assert model._longest > 1000  # its usual runs: the first few said less
+    monkeypatch.setattr(sensor, "STUCK_RUNS", 1)  # the longest of the first few runs taken as the usual one
+    assert reasons.WORDS[reasons.STUCK] in {s.reason for s in run(SensorModel(), values) if s.likelihood >= 0.99}
 
 
 def noise_that_grows(at: int, factor: float, seed: int = 31) -> list[float]:

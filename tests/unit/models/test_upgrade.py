@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from models import SensorModel
+from models import SensorModel, sensor
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "models"
 T0 = 1_700_000_000_000
@@ -43,6 +43,7 @@ def test_tests_added_since_a_release_stay_off_for_its_models():
     assert all(model.min_run == 3 for model in (first, second, third))  # a fix, not a test: a blip mutes nothing
     assert all(model.stuck is None for model in (first, second, third))  # no stuck test then
     assert all(model.stuck_after == 750 for model in (first, second, third))  # as it was once switched on
+    assert all(model._runs == sensor.STUCK_RUNS for model in (first, second, third))  # their longest run trusted
     assert second.detector.drift is None and third.detector.drift is None  # nor a drift test in 'running'
     assert second.detector.drifted("value") is None
 
