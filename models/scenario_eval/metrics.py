@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from operator import attrgetter
 from dataclasses import dataclass
 from statistics import median
 
@@ -27,6 +28,7 @@ from simulator.anomalies import ANOMALY_KINDS
 from simulator.labels import Label
 
 ALL = "all"  # the row over every anomaly kind
+by_time = attrgetter("ts_ms")
 DAY_MS = 86_400_000
 
 
@@ -108,7 +110,7 @@ def _kind_score(name: str, alerts: Sequence[Alert], explained: list[list[Label]]
         ours = any(kind is None or label.kind == kind for label in hits)
         if ours or kind is None or (not hits and alert.sensor_id in sensors):
             counted.append(ours)
-    firsts = [min((a for a in alerts if matching.explains(a, label)), key=_time, default=None) for label in targets]
+    firsts = [min((a for a in alerts if matching.explains(a, label)), key=by_time, default=None) for label in targets]
     detected = [first is not None for first in firsts]
     found_by = Counter(first.reason for first in firsts if first is not None and first.reason)
     precision = float(precision_score(counted, [True] * len(counted), zero_division=0)) if counted else None
@@ -117,9 +119,6 @@ def _kind_score(name: str, alerts: Sequence[Alert], explained: list[list[Label]]
     return KindScore(name, len(targets), sum(detected), len(counted), sum(counted), precision, recall,
                      _f1(precision, recall), median(delays) if delays else None, dict(found_by.most_common()))
 
-
-def _time(alert: Alert) -> int:
-    return alert.ts_ms
 
 
 def _f1(precision: float | None, recall: float | None) -> float | None:
