@@ -13,7 +13,7 @@ from rich.table import Table
 from alerts.rules import RuleFileError, load_rules
 from models.model_config import named_models
 from models.scenario_eval.isolation import CONTAMINATION
-from models.scenario_eval.metrics import ALL
+from models.scenario_eval.metrics import ALL, DetectorScore
 from models.scenario_eval.runner import GRACE_SAMPLES, ScenarioReport, evaluate_scenario
 from simulator.fleet import ScenarioInvalid
 from simulator.scenario_file import ScenarioError

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from operator import attrgetter
 from dataclasses import dataclass
+from operator import attrgetter
 from statistics import median
 
 from sklearn.metrics import precision_score, recall_score

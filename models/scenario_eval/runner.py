@@ -13,8 +13,8 @@ from detector.events import InvalidEvent, parse_event
 from detector.local_run import LocalDetector
 from detector.registry import SensorRegistry
 from detector.sensor_state import RawEntry
+from models import reasons
 from models.model_config import ModelConfig
-from models.reasons import name
 from models.scenario_eval.isolation import CONTAMINATION, NAME as BASELINE, isolation_alerts
 from models.scenario_eval.metrics import DAY_MS, Alert, DetectorScore, Matching, score_detector
 from simulator.generator import SimEvent, generate, labels
@@ -103,7 +103,7 @@ def run_detector(model: ModelConfig, entries: list[RawEntry], rules: RuleSet,
     alerts, dead = [], 0
     for first in range(0, len(entries), BATCH):
         result = local.process(entries[first:first + BATCH])
-        alerts += [Alert(t.sensor_id, t.ts, name(t.reason)) for t in result.transitions if t.state == FIRING]
+        alerts += [Alert(t.sensor_id, t.ts, reasons.name(t.reason)) for t in result.transitions if t.state == FIRING]
         dead += len(result.dead_letters)
     return alerts, dead
 
