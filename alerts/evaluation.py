@@ -81,7 +81,7 @@ def step(rule: Rule, state: RuleState, obs: Observation, sensor: SensorInfo) -> 
             return None
         peak, state.peak = state.peak, None
         state.firing, state.fired_event_id = True, obs.event_id
-        return _transition(rule, obs, sensor, FIRING, reported=peak)
+        return transition(rule, obs, sensor, FIRING, reported=peak)
     state.matches, state.since_ms, state.peak = 0, 0, None
     if not state.firing:
         return None
@@ -90,7 +90,7 @@ def step(rule: Rule, state: RuleState, obs: Observation, sensor: SensorInfo) -> 
         return None
     fired_event_id = state.fired_event_id
     state.firing, state.fired_event_id, state.clears = False, "", 0
-    return _transition(rule, obs, sensor, RESOLVED, fired_event_id=fired_event_id)
+    return transition(rule, obs, sensor, RESOLVED, fired_event_id=fired_event_id)
 
 
 def evaluate(
@@ -111,10 +111,11 @@ def evaluate(
     return transitions
 
 
-def _transition(
+def transition(
     rule: Rule, obs: Observation, sensor: SensorInfo, state: str, fired_event_id: str = "",
     reported: Observation | None = None,
 ) -> AlertTransition:
+    """The transition `rule` makes to `state` at `obs`, reporting `reported` (default: `obs`), with its summary."""
     shown = reported or obs
     # The firing event's reason: by the end of `for` the model knows whether the peak was one reading or lasts.
     reason = rule.when.why(obs.reason) if state == FIRING else ""

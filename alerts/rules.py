@@ -15,14 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validat
 from pydantic_core import PydanticCustomError
 
 from alerts.rule_file import RuleFileError, RuleProblem, read_text, validate_document
-from alerts.summary_template import DEFAULT_SUMMARY, check_template
+from alerts.summary_template import DEFAULT_SUMMARY, SILENCE_SUMMARY, check_template
 
 __all__ = [
     "Condition", "Hold", "Rule", "RuleFileError", "RuleProblem", "RuleSet", "Selector", "SensorInfo",
     "default_rules", "load_rules", "parse_hold", "parse_rules",
 ]
 
-CONDITIONS = ("score_above", "value_above", "value_below", "value_outside")
+CONDITIONS = ("score_above", "value_above", "value_below", "value_outside", "silent_for")
+AUTO = 0  # `silent_for: auto`: as long as is unusual for the sensor (detector/arrivals.py)
 _DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
 _UNIT_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 _FROZEN = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -76,13 +77,44 @@ def parse_hold(raw: object) -> Hold:
         text = raw.strip()
         if text.isdigit():
             raise ValueError(f"{raw!r} is text: write {text} to count events or '{text}s' for a duration")
-        if not text or not re.fullmatch(f"(?:{_DURATION.pattern})+", text):
-            raise ValueError(f"{raw!r} is not a duration: a number and a unit ms, s, m, h or d, e.g. '30s'")
-        ms = sum(int(n) * _UNIT_MS[unit] for n, unit in _DURATION.findall(text))
-        if ms == 0:
-            raise ValueError(f"{raw!r} is zero: a duration must be positive")
-        return Hold(ms=ms)
+        return Hold(ms=parse_duration(raw))
     raise ValueError(f"must be a whole number of events or a duration like '30s', got {raw!r}")
+
+
+def parse_duration(raw: str) -> int:
+    """A duration such as "30s", "5m", "1h30m" or "500ms", in milliseconds.
+
+    >>> parse_duration("1h30m")
+    5400000
+    """
+    text = raw.strip()
+    if not text or not re.fullmatch(f"(?:{_DURATION.pattern})+", text):
+        raise ValueError(f"{raw!r} is not a duration: a number and a unit ms, s, m, h or d, e.g. '30s'")
+    ms = sum(int(n) * _UNIT_MS[unit] for n, unit in _DURATION.findall(text))
+    if ms == 0:
+        raise ValueError(f"{raw!r} is zero: a duration must be positive")
+    return ms
+
+
+def parse_silence(raw: object) -> int:
+    """`silent_for:` in milliseconds: a duration of at least a second, or "auto" (AUTO, 0).
+
+    >>> parse_silence("10m"), parse_silence("auto")
+    (600000, 0)
+    """
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1_000:
+        return raw  # already parsed (a rule built in code)
+    if not isinstance(raw, str):
+        raise ValueError(f"must be a duration like '10m', or auto, got {raw!r}")
+    if raw.strip() == "auto":
+        return AUTO
+    try:
+        ms = parse_duration(raw)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, or auto") from None
+    if ms < 1_000:
+        raise ValueError(f"{raw!r} is under a second: a micro-batch's lag is not a silence")
+    return ms
 
 
 class Selector(BaseModel):
@@ -112,6 +144,8 @@ class Condition(BaseModel):
     value_above: Finite | None = None  # strict: a value on the limit is within it
     value_below: Finite | None = None
     value_outside: tuple[Finite, Finite] | None = None  # [low, high]: below low or above high
+    # No reading for this long (ms; AUTO: as long as is unusual for the sensor): judged on the stream's clock.
+    silent_for: Annotated[int, PlainValidator(parse_silence)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -143,11 +177,15 @@ class Condition(BaseModel):
     def holds(self, value: float, score: float) -> bool | None:
         """True if the event meets the condition, False if not, None if it cannot tell (score is NaN).
 
+        A silence is never met by an event: `alerts.silence` judges it between events.
+
         >>> Condition(score_above=0.99).holds(20.0, 0.995), Condition(value_outside=(5, 80)).holds(81.0, 0.1)
         (True, True)
         >>> Condition(score_above=0.99).holds(20.0, float("nan")) is None
         True
         """
+        if self.silent_for is not None:
+            return None
         if self.score_above is not None:
             return None if math.isnan(score) else score >= self.score_above
         if self.value_above is not None:
@@ -167,6 +205,8 @@ class Condition(BaseModel):
         """
         if self.score_above is not None:
             return model_reason or f"anomaly score at or above {self.score_above:g}"
+        if self.silent_for is not None:
+            return model_reason or "silent"
         if self.value_above is not None:
             return f"value above {self.value_above:g}"
         if self.value_below is not None:
@@ -189,6 +229,15 @@ class Rule(BaseModel):
     channel: str = ""  # Slack route; "" falls back to the sensor owner's channel, then the notifier's default
     summary: str = DEFAULT_SUMMARY
 
+    @model_validator(mode="before")
+    @classmethod
+    def _silence_summary(cls, data: object) -> object:
+        # A silence has no value nor score: without a summary of its own it says why instead.
+        when = data.get("when") if isinstance(data, dict) else None
+        if isinstance(when, dict) and when.get("silent_for") is not None and "summary" not in data:
+            return {**data, "summary": SILENCE_SUMMARY}
+        return data
+
     @field_validator("name")
     @classmethod
     def _name(cls, name: str) -> str:
@@ -201,6 +250,18 @@ class Rule(BaseModel):
     def _template(cls, template: str) -> str:
         check_template(template)
         return template
+
+    @model_validator(mode="after")
+    def _silence_has_no_hold(self) -> "Rule":
+        if self.when.silent_for is None:
+            return self
+        given = [key for name, key in (("for_", "for"), ("resolve_after", "resolve_after"))
+                 if name in self.model_fields_set]
+        if given:
+            verb = "does" if len(given) == 1 else "do"
+            raise ValueError(f"{' and '.join(given)} {verb} not apply to silent_for: a silence fires once it has "
+                             f"lasted that long and resolves at the sensor's next reading")
+        return self
 
     def matches(self, info: SensorInfo) -> bool:
         """True if this rule watches the sensor described by `info`."""

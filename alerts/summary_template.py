@@ -7,6 +7,7 @@ import string
 
 TEMPLATE_FIELDS = ("sensor_id", "rule", "value", "score", "expected", "reason", "site", "severity", "type")
 DEFAULT_SUMMARY = "{sensor_id} {rule}: value {value:.4g}, expected {expected} (score {score:.3f})"
+SILENCE_SUMMARY = "{sensor_id} is {reason}"  # "t1 is silent: no reading for 12m; ...": no value nor score
 # Typed like the real values, so a format spec that cannot apply (`{sensor_id:.2f}`) fails at load.
 _SAMPLE = {name: "x" for name in TEMPLATE_FIELDS} | {"value": 1.5, "score": 0.5}
 
