@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 from rich.console import Console
@@ -21,10 +22,13 @@ def alert_line(alert: AlertTransition) -> str:
         head = f"[{style}]FIRING  [{escape(alert.severity)}][/{style}]"
     else:
         head = "[green]RESOLVED[/green]"
-    why = f", expected {escape(alert.expected)}" if alert.expected else ""
-    why += f"; {escape(alert.reason)}" if alert.reason else ""
-    return (f"{when}Z {head} {escape(alert.rule)} on [bold]{escape(alert.sensor_id)}[/bold]: "
-            f"value {alert.value:.4g}, score {alert.score:.3f}{why}  (id {alert.id})")
+    # A silence has no reading: no value nor score to show, only why.
+    said = "" if math.isnan(alert.value) else f"value {alert.value:.4g}, score {alert.score:.3f}"
+    if alert.expected:
+        said += f", expected {escape(alert.expected)}"
+    if alert.reason:
+        said = f"{said}; {escape(alert.reason)}" if said else escape(alert.reason)
+    return f"{when}Z {head} {escape(alert.rule)} on [bold]{escape(alert.sensor_id)}[/bold]: {said}  (id {alert.id})"
 
 
 class BatchPrinter:

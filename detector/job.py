@@ -12,6 +12,7 @@ from alerts.rules import RuleSet
 from detector.registry import SensorRegistry
 from detector.sink import BatchReport, RedisBatchSink
 from detector.stateful import OUTPUT_SCHEMA, STATE_SCHEMA, SensorStep
+from detector.stream_entries import CLOCK_STREAM
 from models.model_config import ModelConfig
 
 TRIGGER = re.compile(r"^\s*(\d+(\.\d+)?)\s*(ms|milliseconds?|s|seconds?|m|minutes?)\s*$")
@@ -89,10 +90,13 @@ def start_detector(spark, config: DetectorConfig, rules: RuleSet, registry: Sens
                          max_records_per_trigger=config.max_records_per_trigger,
                          starting_offsets=config.starting_offsets)
     step = SensorStep(rules=rules, registry=registry, model=config.model)
-    # One state per bucket of sensors, not per sensor: see detector/sensor_group.py.
+    # One state per bucket of sensors, not per sensor: see detector/sensor_group.py. A clock tick goes to
+    # every bucket, so one whose sensors all went quiet still judges their silence.
     bucket = F.crc32(F.coalesce(F.trim("sensor_id"), F.lit("")).cast("binary")) % config.state_buckets
+    every = F.sequence(F.lit(0).cast("long"), F.lit(config.state_buckets - 1).cast("long"))
+    buckets = F.when(F.col("stream") == F.lit(CLOCK_STREAM), every).otherwise(F.array(bucket))
     scored = (
-        events.withColumn("bucket", bucket)
+        events.withColumn("bucket", F.explode(buckets))
         .groupBy("bucket")
         .applyInPandasWithState(step, OUTPUT_SCHEMA, STATE_SCHEMA, "update", GroupStateTimeout.NoTimeout)
     )

@@ -11,8 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from alerts.rules import RuleSet
+from alerts.silence import shortest_silence
+from detector.arrivals import MIN_SILENCE_MS
 from detector.registry import SensorRegistry
-from detector.sensor_state import BatchResult, RawEntry, SensorState, advance
+from detector.sensor_state import BatchResult, RawEntry, SensorState, advance, silences
+from detector.stream_entries import CLOCK_STREAM
 from models.model_config import ModelConfig
 
 
@@ -36,10 +39,19 @@ class SensorGroup:
         self.states: dict[str, SensorState] = states if states is not None else {}
 
     def process(self, entries: Iterable[RawEntry]) -> tuple[BatchResult, list[str]]:
-        """Advance each sensor over its entries; the merged result and the sensors that scored something."""
+        """Advance each sensor over its entries, then judge every sensor's silence on the batch's clock.
+
+        Returns the merged result and the sensors that scored something. The clock is the newest entry
+        id's milliseconds, the clock ticks (entries of CLOCK_STREAM, which the Spark source sends every
+        state bucket) included: a bucket whose sensors all went quiet still learns that time went on.
+        """
         by_sensor: dict[str, list[RawEntry]] = defaultdict(list)
+        clock_ms = -1
         for entry in entries:
-            by_sensor[sensor_key(entry.fields)].append(entry)
+            if entry.id_ms > clock_ms:
+                clock_ms = entry.id_ms
+            if entry.stream != CLOCK_STREAM:
+                by_sensor[sensor_key(entry.fields)].append(entry)
         merged, scored = BatchResult(), []
         for sensor_id, group in by_sensor.items():
             result = advance(self._state(sensor_id), group, self.rules, self._info(sensor_id, group[0].fields))
@@ -48,7 +60,18 @@ class SensorGroup:
             merged.scored += result.scored
             if result.scored:
                 scored.append(sensor_id)
+        merged.transitions += self._silences(clock_ms)
         return merged, scored
+
+    def _silences(self, clock_ms: int) -> list:
+        shortest = shortest_silence(self.rules.rules, MIN_SILENCE_MS)
+        if shortest is None or clock_ms < 0:
+            return []
+        fired = []
+        for state in self.states.values():
+            if state.arrivals.silence(clock_ms) >= shortest:  # most sensors, most batches: no rule to look up
+                fired += silences(state, self.rules, clock_ms)
+        return fired
 
     def _state(self, sensor_id: str) -> SensorState:
         state = self.states.get(sensor_id)

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 
 from alerts.evaluation import Observation, RuleState, evaluate
 from alerts.rules import RuleSet, SensorInfo
+from alerts.silence import shortest_silence, spoke, went_silent
 from alerts.transition import AlertTransition
+from detector.arrivals import MIN_SILENCE_MS, Arrivals
 from detector.events import InvalidEvent, parse_event
 from models import SensorModel
+from models.upgrade import restore
 
 RECENT_KEYS = 32  # (ts, value) pairs remembered to drop duplicate deliveries of one reading
 
@@ -52,6 +55,12 @@ class SensorState:
     late: int = 0
     last_likelihood: float = 0.0
     recent: deque = field(default_factory=lambda: deque(maxlen=RECENT_KEYS))
+    arrivals: Arrivals = field(default_factory=Arrivals)  # when its readings arrive: is it silent?
+    info: SensorInfo | None = None  # as its last entry described it, for rules judged between entries
+
+    def __setstate__(self, state: dict) -> None:
+        # Saved before silences were judged: the arrivals are learned from the next reading on.
+        restore(self, state, {"arrivals": Arrivals(), "info": None})
 
 
 @dataclass
@@ -82,7 +91,9 @@ class Expectation:
 def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: SensorInfo) -> BatchResult:
     """Process one sensor's entries in entry-id order; mutates `state`, returns alerts and dead letters."""
     result = BatchResult()
+    state.info = info
     sensor_rules = rules.for_sensor(info)
+    shortest = shortest_silence(sensor_rules, MIN_SILENCE_MS)
     # Rules removed from the file since the last run leave no state behind.
     for stale in state.rules.keys() - {rule.name for rule in sensor_rules}:
         del state.rules[stale]
@@ -99,9 +110,13 @@ def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: S
             state.duplicates += 1
             continue
         state.recent.append((event.ts_ms, event.value))
+        if shortest is not None and state.arrivals.silence(entry.id_ms) >= shortest:
+            # A silence that began and ended within this batch: reported as the batch-end check would have.
+            result.transitions += silences(state, rules, entry.id_ms, sensor_rules)
         if event.ts_ms < state.last_ts_ms:
             state.late += 1  # scored all the same: the model only needs roughly ordered values
         state.last_ts_ms = max(state.last_ts_ms, event.ts_ms)
+        state.arrivals.note(entry.id_ms, entry.entry_id)
         score = state.model.process(event.value, event.ts_ms)
         state.count += 1
         state.last_likelihood = score.likelihood
@@ -111,5 +126,17 @@ def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: S
             value=event.value, score=score.likelihood,
             expected=Expectation(score.expected, score.low, score.high), reason=score.reason,
         )
+        result.transitions += spoke(sensor_rules, state.rules, observation, info)
         result.transitions += evaluate(sensor_rules, state.rules, observation, info)
     return result
+
+
+def silences(state: SensorState, rules: RuleSet, clock_ms: int,
+             sensor_rules: tuple | None = None) -> list[AlertTransition]:
+    """The silence rules this sensor fires at `clock_ms` (the stream's clock: entry-id milliseconds)."""
+    info, arrivals = state.info, state.arrivals
+    if info is None or arrivals.last_ms < 0:
+        return []
+    return went_silent(rules.for_sensor(info) if sensor_rules is None else sensor_rules, state.rules, info,
+                       silent_ms=arrivals.silence(clock_ms), usual_ms=arrivals.usual_limit(),
+                       mean_gap_ms=arrivals.mean_gap, last_event_id=arrivals.last_id, last_ts_ms=state.last_ts_ms)

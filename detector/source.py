@@ -14,8 +14,8 @@ from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPart
 from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadLimit, ReadMaxRows, SupportsTriggerAvailableNow
 
 from detector.redis_server import redacted
-from detector.stream_entries import SCHEMA, record_batch
-from detector.stream_offsets import NOTHING_READ, as_offset, is_after, later, limited_end, positions
+from detector.stream_entries import SCHEMA, clock_batch, record_batch
+from detector.stream_offsets import NOTHING_READ, as_offset, batch_clock, is_after, later, limited_end, positions
 
 NAME = "redis_streams"
 STARTING_OFFSETS = ("earliest", "latest")
@@ -119,6 +119,13 @@ class StreamRange(InputPartition):
     upto: str
 
 
+@dataclass(frozen=True)
+class ClockTick(InputPartition):
+    """One row saying how far the micro-batch has read (`stream_entries.CLOCK_STREAM`): one small Spark task."""
+
+    clock_ms: int
+
+
 class RedisStreamsReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     """Plans micro-batches over entry ids and reads them; pickled to workers, so it holds no client."""
 
@@ -157,14 +164,19 @@ class RedisStreamsReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         return as_offset(self.last_ids())
 
     def partitions(self, start: dict, end: dict) -> Sequence[InputPartition]:
-        """One partition per stream with entries in (start, end]."""
+        """One partition per stream with entries in (start, end], and a clock tick."""
         begin = positions(start, self.options.streams)
         stop = positions(end, self.options.streams)
-        return [StreamRange(name, begin[name], stop[name])
-                for name in self.options.streams if is_after(stop[name], begin[name])]
+        ranges: list[InputPartition] = [StreamRange(name, begin[name], stop[name])
+                                        for name in self.options.streams if is_after(stop[name], begin[name])]
+        clock_ms = batch_clock(begin, stop, limited=self.options.max_records_per_trigger is not None)
+        return ranges + [ClockTick(clock_ms)] if ranges else ranges
 
-    def read(self, partition: StreamRange):
-        """The partition's entries as Arrow record batches of at most readBatchSize rows."""
+    def read(self, partition: StreamRange | ClockTick):
+        """The partition's entries as Arrow record batches of at most readBatchSize rows (a tick: its one row)."""
+        if isinstance(partition, ClockTick):
+            yield clock_batch(partition.clock_ms)
+            return
         client = self.options.client()
         # Keep XRANGE's raw reply, [id, [field, value, ...]]: Arrow reads it directly, dicts would double the cost.
         client.set_response_callback("XRANGE", _unparsed)

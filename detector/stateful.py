@@ -18,6 +18,7 @@ from detector.events import OPTIONAL, REQUIRED
 from detector.registry import SensorRegistry
 from detector.sensor_group import SensorGroup
 from detector.sensor_state import BatchResult, RawEntry, SensorState
+from detector.stream_entries import CLOCK_STREAM
 from models.model_config import ModelConfig
 
 OUTPUT_SCHEMA = "kind string, sensor_id string, payload string"
@@ -36,8 +37,11 @@ class SensorStep:
     def __call__(self, key: tuple, frames: Iterator[pd.DataFrame], group_state) -> Iterator[pd.DataFrame]:
         states = pickle.loads(group_state.get[0]) if group_state.exists else {}
         group = SensorGroup(self.rules, self.registry, self.model, states)
-        result, scored = group.process(entry for frame in frames for entry in entries_of(frame))
-        group_state.update((pickle.dumps(group.states, protocol=pickle.HIGHEST_PROTOCOL),))
+        entries = [entry for frame in frames for entry in entries_of(frame)]
+        result, scored = group.process(entries)
+        if result.transitions or any(entry.stream != CLOCK_STREAM for entry in entries):
+            # A clock tick alone changes nothing unless a silence fired: the state stays as stored.
+            group_state.update((pickle.dumps(group.states, protocol=pickle.HIGHEST_PROTOCOL),))
         rows = output_rows(group.states, result, scored)
         yield pd.DataFrame({"kind": [r[0] for r in rows], "sensor_id": [r[1] for r in rows],
                             "payload": [r[2] for r in rows]})

@@ -34,6 +34,10 @@ ARROW_SCHEMA = pa.schema(
 
 Entry = tuple[str, Sequence[str]]
 
+# The stream name of a clock tick: a row with no fields whose id says how far the micro-batch has read
+# (no real stream is named ""). Every state bucket gets one, so silences are judged on the stream's clock.
+CLOCK_STREAM = ""
+
 
 def extra_fields(pairs: Sequence[str]) -> str | None:
     """The fields outside the event contract as a JSON object (keys sorted), or None when there are none.
@@ -70,6 +74,19 @@ def record_batch(stream: str, entries: Sequence[Entry]) -> pa.RecordBatch:
     # "last" matches what a dict of the entry's fields would hold if a field name repeats.
     columns += [pc.map_lookup(fields, name, "last") for name in CONTRACT_FIELDS]
     columns.append(_extra_column(entries, offsets, keys))
+    return pa.RecordBatch.from_arrays(columns, schema=ARROW_SCHEMA)
+
+
+def clock_batch(clock_ms: int) -> pa.RecordBatch:
+    """The one-row record batch of a clock tick at `clock_ms`.
+
+    >>> row = clock_batch(1_700_000_000_000).to_pylist()[0]
+    >>> row["stream"], row["id"], row["id_ms"], row["sensor_id"]
+    ('', '1700000000000-0', 1700000000000, None)
+    """
+    columns = [pa.array([CLOCK_STREAM]), pa.array([f"{clock_ms}-0"]), pa.array([clock_ms], pa.int64()),
+               pa.array([0], pa.int64())]
+    columns += [pa.nulls(1, pa.string()) for _ in CONTRACT_FIELDS] + [pa.nulls(1, pa.string())]
     return pa.RecordBatch.from_arrays(columns, schema=ARROW_SCHEMA)
 
 

@@ -112,3 +112,22 @@ def limited_end(start: Mapping[str, str], target: Mapping[str, str], max_rows: i
                 done.add(name)
         active = [name for name in active if name not in done]
     return end
+
+
+def batch_clock(start: Mapping[str, str], end: Mapping[str, str], limited: bool) -> int:
+    """How far a micro-batch from `start` to `end` has read the streams, as entry-id milliseconds.
+
+    Every stream is read up to its newest entry when nothing limits the batch: the newest end is then
+    the time the batch has reached. Under a row limit a stream may be left behind the others; the
+    batch has read all of them only up to the earliest end among the streams it advanced (a stream
+    with no new entries may simply be idle, so it does not hold the clock back).
+
+    >>> batch_clock({"a": "0-0", "b": "0-0"}, {"a": "5000-0", "b": "9000-2"}, limited=False)
+    9000
+    >>> batch_clock({"a": "0-0", "b": "0-0", "c": "7000-0"}, {"a": "5000-0", "b": "9000-2", "c": "7000-0"}, True)
+    5000
+    """
+    moved = [parse_entry_id(end[name])[0] for name in end if is_after(end[name], start.get(name, NOTHING_READ))]
+    if limited and moved:
+        return min(moved)
+    return max(parse_entry_id(entry_id)[0] for entry_id in end.values()) if end else 0

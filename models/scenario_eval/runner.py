@@ -25,7 +25,8 @@ from simulator.schema import Scenario
 # An alert up to this many sample intervals after a label's window still explains it: the default
 # rule holds for 3 readings and the model holds a likelihood for 10, and the return to normal is part of the anomaly.
 GRACE_SAMPLES = 10
-BATCH = 50_000  # entries per micro-batch, as a trigger's admission limit would cut them
+BATCH = 50_000  # entries per micro-batch at most, as a trigger's admission limit would cut them
+BATCH_MS = 10_000  # and at most this much arrival time, as a live trigger would (silences are judged per batch)
 STREAM = "tocsin:events"
 
 
@@ -101,11 +102,23 @@ def run_detector(model: ModelConfig, entries: list[RawEntry], rules: RuleSet,
     """The firing alerts and the dead-letter count of one model config over every entry, batch by batch."""
     local = LocalDetector(rules, registry, model=model)
     alerts, dead = [], 0
-    for first in range(0, len(entries), BATCH):
-        result = local.process(entries[first:first + BATCH])
+    for batch in micro_batches(entries):
+        result = local.process(batch)
         alerts += [Alert(t.sensor_id, t.ts, reasons.name(t.reason)) for t in result.transitions if t.state == FIRING]
         dead += len(result.dead_letters)
     return alerts, dead
+
+
+def micro_batches(entries: list[RawEntry]) -> list[list[RawEntry]]:
+    """The entries cut, in arrival order, into batches of at most BATCH entries and BATCH_MS of arrival time."""
+    batches: list[list[RawEntry]] = []
+    start_ms = None
+    for entry in entries:
+        if start_ms is None or len(batches[-1]) >= BATCH or entry.id_ms - start_ms >= BATCH_MS:
+            batches.append([])
+            start_ms = entry.id_ms
+        batches[-1].append(entry)
+    return batches
 
 
 def valid_series(entries: list[RawEntry]) -> dict[str, list[tuple[int, float]]]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import zlib
 
 import pytest
 
 from alerts.notifier import Notifier, slack_client
 from alerts.rules import default_rules
 from alerts.transition import ACTIVE_HASH, ALERT_STREAM, FIRING, RESOLVED, AlertTransition
-from detector.events import stream_names
+from detector.events import shard_of, stream_names
 from detector.job import DetectorConfig
 from detector.runner import run_detector
 from detector.sink import SENSOR_STATS_HASH
@@ -102,3 +103,40 @@ def test_a_replayed_run_adds_no_alert(spark, redis_url, redis_client, tmp_path):
     run_job(spark, redis_url, tmp_path, name="replay", max_records=500)  # same events, fresh state, new batches
 
     assert [fields for _, fields in redis_client.xrange(ALERT_STREAM)] == first
+
+
+def test_a_sensor_that_goes_silent_alerts_once_in_slack_and_resolves_when_it_reports_again(
+        spark, redis_url, redis_client, tmp_path):
+    # Two sensors in different state buckets: the silent one's bucket gets no entry, only the clock tick.
+    door, hall = "lab/door", "lab/hall"
+    assert zlib.crc32(door.encode()) % 64 != zlib.crc32(hall.encode()) % 64
+    minute, t0 = 60_000, 1_704_067_200_000
+
+    def publish(readings):  # (sensor, minute): arrival and event time alike, one entry id each
+        for sensor, m in sorted(readings, key=lambda reading: reading[1]):
+            stream = stream_names(SHARDS)[shard_of(sensor, SHARDS)]
+            ms = t0 + m * minute
+            redis_client.xadd(stream, {"sensor_id": sensor, "ts": str(ms), "value": str(20.0 + (m % 3) / 10)},
+                              id=f"{ms}-{0 if sensor == door else 1}")
+
+    publish([(door, m) for m in range(60)] + [(hall, m) for m in range(90)])
+    run_job(spark, redis_url, tmp_path)
+
+    [fired] = alerts_in(redis_client)
+    assert (fired.rule, fired.sensor_id, fired.state) == ("silence", door, FIRING)
+    assert fired.event_id == f"{t0 + 59 * minute}-0", "pinned to the door's last reading"
+    assert fired.ts == t0 + 69 * minute, "ten of its one-minute gaps after it"
+    assert fired.reason == "silent: no reading for 30m; usually a reading every 1m"
+
+    publish([(door, 90), (hall, 90)])
+    run_job(spark, redis_url, tmp_path)  # the same checkpoint: the alert's state is in Spark state
+
+    transitions = alerts_in(redis_client)
+    assert [(t.rule, t.state, t.fired_event_id) for t in transitions] == [
+        ("silence", FIRING, ""), ("silence", RESOLVED, fired.event_id)]
+    assert redis_client.hlen(ACTIVE_HASH) == 0
+    with FakeSlack(channels={"#alerts": "C0ALERTS"}) as slack:
+        deliver_to_slack(redis_client, slack)
+        [post, *replies] = slack.calls_to("chat.postMessage")
+        assert "lab/door is silent: no reading for 30m" in post["text"] and "nan" not in post["text"]
+        assert replies and all(reply.get("thread_ts") for reply in replies)

@@ -6,8 +6,9 @@ import pytest
 from pyspark.errors import AnalysisException
 from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
 
-from detector.source import InvalidSourceOption, RedisStreamsReader, SourceOptions, read_events
-from detector.stream_offsets import NOTHING_READ
+from detector.source import ClockTick, InvalidSourceOption, RedisStreamsReader, SourceOptions, StreamRange, read_events
+from detector.stream_entries import CLOCK_STREAM
+from detector.stream_offsets import NOTHING_READ, parse_entry_id
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +26,13 @@ def reader(url: str, streams: str, **options) -> RedisStreamsReader:
     return RedisStreamsReader(SourceOptions.parse({"url": url, "streams": streams, **options}))
 
 
-def read_range(source: RedisStreamsReader, start: dict, end: dict) -> list[dict]:
+def read_all_rows(source: RedisStreamsReader, start: dict, end: dict) -> list[dict]:
     return [row for part in source.partitions(start, end) for batch in source.read(part) for row in batch.to_pylist()]
+
+
+def read_range(source: RedisStreamsReader, start: dict, end: dict) -> list[dict]:
+    """The entries of the batch, without its clock tick."""
+    return [row for row in read_all_rows(source, start, end) if row["stream"] != CLOCK_STREAM]
 
 
 # --- the reader alone, on a real redis-server ---------------------------------------------------------
@@ -54,8 +60,21 @@ def test_partitions_are_one_per_stream_with_new_entries(redis_url, redis_client)
     add_events(redis_client, "b", 2, first=2)
     end = source.latestOffset(start, ReadAllAvailable())
     parts = source.partitions(start, end)
-    assert [(p.stream, p.after) for p in parts] == [("b", start["streams"]["b"])]
+    assert [(p.stream, p.after) for p in parts if isinstance(p, StreamRange)] == [("b", start["streams"]["b"])]
     assert [row["value"] for row in read_range(source, start, end)] == ["2", "3"]
+
+
+def test_a_batch_ends_with_one_clock_tick_at_its_newest_entry_and_an_empty_one_has_none(redis_url, redis_client):
+    add_events(redis_client, "a", 3)
+    newest = add_events(redis_client, "b", 2)[-1]
+    source = reader(redis_url, "a,b")
+    start = source.initialOffset()
+    end = source.latestOffset(start, ReadAllAvailable())
+    ticks = [row for row in read_all_rows(source, start, end) if row["stream"] == CLOCK_STREAM]
+    assert [(tick["id_ms"], tick["sensor_id"], tick["value"]) for tick in ticks] == [
+        (parse_entry_id(newest)[0], None, None)]
+    assert source.partitions(end, end) == []
+    assert isinstance(source.partitions(start, end)[-1], ClockTick)
 
 
 def test_available_now_stops_at_the_entries_present_when_prepared(redis_url, redis_client):
@@ -98,13 +117,19 @@ def test_commit_trims_nothing_and_a_wrong_key_type_is_named(redis_url, redis_cli
 # --- through Spark ----------------------------------------------------------------------------------------
 
 def run_available_now(spark, checkpoint, url, streams, **options) -> list[list]:
-    """Run one availableNow query to its end; the rows of each micro-batch, in batch order."""
+    """Run one availableNow query to its end; the entry rows of each micro-batch (its clock tick aside), in order."""
     batches: dict[int, list] = {}
     query = (read_events(spark, url, streams, **options).writeStream
              .foreachBatch(lambda frame, batch_id: batches.__setitem__(batch_id, frame.collect()))
              .option("checkpointLocation", str(checkpoint)).trigger(availableNow=True).start())
     query.awaitTermination()
-    return [batches[i] for i in sorted(batches)]
+    entries = []
+    for i in sorted(batches):
+        rows = batches[i]
+        ticks = [row for row in rows if row.stream == CLOCK_STREAM]
+        assert len(ticks) == (1 if rows else 0)  # every batch that read something says how far it read
+        entries.append([row for row in rows if row.stream != CLOCK_STREAM])
+    return entries
 
 
 def test_spark_reads_every_entry_once_and_resumes_from_its_checkpoint(spark, redis_url, redis_client, tmp_path):

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from alerts.summary_template import check_template
 from alerts.rules import (
+    AUTO,
     Condition,
     Hold,
     Rule,
@@ -128,11 +129,13 @@ def test_valid_file_loads_every_feature():
     assert (band.when.value_outside, band.for_) == ((5.0, 80.0), Hold(ms=90_000))
 
 
-def test_default_rules_warn_after_three_events_at_or_above_099():
-    (rule,) = default_rules().rules
+def test_default_rules_warn_after_three_events_at_or_above_099_and_on_an_unusual_silence():
+    rule, silence = default_rules().rules
     assert rule.match == Selector()
     assert rule.when == Condition(score_above=0.99)
     assert (rule.for_, rule.resolve_after, rule.severity, rule.channel) == (Hold(events=3), 3, "warning", "")
+    assert (silence.name, silence.match, silence.when) == ("silence", Selector(), Condition(silent_for="auto"))
+    assert silence.when.silent_for == AUTO
 
 
 def test_selector_keys_all_have_to_match():

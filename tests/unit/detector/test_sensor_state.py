@@ -81,7 +81,7 @@ def test_a_malformed_entry_becomes_a_dead_letter_and_the_rest_goes_on():
 def test_state_of_a_rule_removed_from_the_file_is_dropped():
     state = fresh()
     advance(state, entries([4.0]), default_rules(), SENSOR)
-    assert set(state.rules) == {"anomaly"}
+    assert set(state.rules) == {"anomaly", "silence"}
     other = parse_rules("rules: [{name: hot, when: {value_above: 80}}]")
     advance(state, entries([4.0], start=1), other, SENSOR)
     assert set(state.rules) == {"hot"}

@@ -103,6 +103,15 @@ def test_a_small_scenario_runs_the_detector_and_the_baseline():
     assert json.loads(json.dumps(report.to_dict()))["scenario"] == "small"
 
 
+def test_a_dropout_is_found_by_the_silence_rule_within_its_window():
+    dropout = SMALL.replace("  - {kind: spike, at: 300s, magnitude: 25.0, sensors: [line-1/temperature]}",
+                            "  - {kind: dropout, at: 200s, duration: 2m, sensors: [line-1/temperature]}")
+    report = evaluate_scenario(parse_scenario(dropout), {"running": ModelConfig()}, baseline=False)
+    [row] = [row for row in report.scores[0].kinds if row.kind == "dropout"]
+    assert (row.detected, row.found_by) == (1, {"silent": 1})
+    assert row.delay_s == 9.0  # 10 s (the least silence) after its last reading, a second before the window
+
+
 def test_the_cli_prints_the_table_and_writes_json(tmp_path):
     out = tmp_path / "report.json"
     result = CliRunner().invoke(evaluate, ["scenario", "spike", "--detector", "zscore", "--no-baseline",
