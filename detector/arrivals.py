@@ -2,7 +2,8 @@
 
 Arrival times are the stream entry ids' milliseconds: Redis stamps them as entries arrive, so a
 sensor's wrong clock cannot make it, or its neighbours, look silent. A gap is the time between two
-arrivals of one sensor's readings; a silence is the time since its last one.
+arrivals of one sensor's readings, a silence the time since its last one; time in which nothing
+arrived from any sensor (a stopped publisher, a paused bus: `pause`) counts in neither.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Arrivals:
 
     last_ms: int = -1  # arrival of the last reading; -1 before the first
     last_id: str = ""  # its entry id: what a silence after it is pinned to
+    paused: int = 0  # time since it in which nothing arrived from any sensor
     gaps: int = 0  # ordinary gaps learned
     mean_gap: float = 0.0
     longest: int = 0  # the longest ordinary gap
@@ -46,10 +48,10 @@ class Arrivals:
         self.last_id = entry_id
         if arrival_ms <= last:  # the same millisecond: no gap to learn
             return
-        self.last_ms = arrival_ms
-        if last < 0:
+        gap = arrival_ms - last - self.paused
+        self.last_ms, self.paused = arrival_ms, 0
+        if last < 0 or gap <= 0:
             return
-        gap = arrival_ms - last
         limit = self.usual_limit()
         if limit is not None and 2 * gap > limit:
             return
@@ -64,8 +66,18 @@ class Arrivals:
             return None
         return int(max(MEAN_GAPS * self.mean_gap, LONGEST_GAPS * self.longest, MIN_SILENCE_MS))
 
+    def pause(self, idle_ms: int) -> None:
+        """Note `idle_ms` after the last reading in which nothing arrived from any sensor.
+
+        Only a pause longer than half the silence this sensor may keep counts: a fleet whose sensors
+        all report on the minute is idle between minutes, and that is no reason to forgive a silence.
+        Before its usual gap is known nothing is forgiven (its gaps are all learned then).
+        """
+        limit = self.usual_limit()
+        if self.last_ms >= 0 and limit is not None and 2 * idle_ms > limit:
+            self.paused += idle_ms
+
     def silence(self, clock_ms: int) -> int:
-        """How long the sensor has been silent at `clock_ms` (0 before its first reading)."""
-        if self.last_ms < 0 or clock_ms <= self.last_ms:
-            return 0
-        return clock_ms - self.last_ms
+        """How long the sensor has been silent at `clock_ms`, pauses of the whole stream aside (0 before its first reading)."""
+        silent = clock_ms - self.last_ms - self.paused
+        return silent if self.last_ms >= 0 and silent > 0 else 0

@@ -15,7 +15,7 @@ from alerts.silence import shortest_silence
 from detector.arrivals import MIN_SILENCE_MS
 from detector.registry import SensorRegistry
 from detector.sensor_state import BatchResult, RawEntry, SensorState, advance, silences
-from detector.stream_entries import CLOCK_STREAM
+from detector.stream_entries import CLOCK_STREAM, PAUSE_FIELD
 from models.model_config import ModelConfig
 
 
@@ -37,6 +37,7 @@ class SensorGroup:
         self.registry = registry or SensorRegistry()
         self.model = model or ModelConfig()
         self.states: dict[str, SensorState] = states if states is not None else {}
+        self.clock_ms = -1  # how far the batches so far have read (the local runner's; Spark's groups live one batch)
 
     def process(self, entries: Iterable[RawEntry]) -> tuple[BatchResult, list[str]]:
         """Advance each sensor over its entries, then judge every sensor's silence on the batch's clock.
@@ -44,14 +45,27 @@ class SensorGroup:
         Returns the merged result and the sensors that scored something. The clock is the newest entry
         id's milliseconds, the clock ticks (entries of CLOCK_STREAM, which the Spark source sends every
         state bucket) included: a bucket whose sensors all went quiet still learns that time went on.
+        A pause in which nothing arrived at all before the batch (the tick says how long; without one,
+        the whole fleet is here and it is the time since the last batch's clock) is forgiven to every
+        sensor for which it is long (`Arrivals.pause`): a stopped publisher is not a silent sensor.
         """
         by_sensor: dict[str, list[RawEntry]] = defaultdict(list)
-        clock_ms = -1
+        clock_ms, first_ms, pause_ms = -1, None, None
         for entry in entries:
             if entry.id_ms > clock_ms:
                 clock_ms = entry.id_ms
-            if entry.stream != CLOCK_STREAM:
-                by_sensor[sensor_key(entry.fields)].append(entry)
+            if entry.stream == CLOCK_STREAM:
+                pause_ms = int(entry.fields.get(PAUSE_FIELD) or 0)
+                continue
+            if first_ms is None or entry.id_ms < first_ms:
+                first_ms = entry.id_ms
+            by_sensor[sensor_key(entry.fields)].append(entry)
+        if pause_ms is None:
+            pause_ms = first_ms - self.clock_ms if first_ms is not None and self.clock_ms >= 0 else 0
+        if pause_ms > 0:
+            for state in self.states.values():
+                state.arrivals.pause(pause_ms)
+        self.clock_ms = max(self.clock_ms, clock_ms)
         merged, scored = BatchResult(), []
         for sensor_id, group in by_sensor.items():
             result = advance(self._state(sensor_id), group, self.rules, self._info(sensor_id, group[0].fields))

@@ -15,7 +15,9 @@ from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadLimit, ReadMa
 
 from detector.redis_server import redacted
 from detector.stream_entries import SCHEMA, clock_batch, record_batch
-from detector.stream_offsets import NOTHING_READ, as_offset, batch_clock, is_after, later, limited_end, positions
+from detector.stream_offsets import (
+    NOTHING_READ, as_offset, batch_clock, batch_pause, is_after, later, limited_end, positions,
+)
 
 NAME = "redis_streams"
 STARTING_OFFSETS = ("earliest", "latest")
@@ -121,9 +123,10 @@ class StreamRange(InputPartition):
 
 @dataclass(frozen=True)
 class ClockTick(InputPartition):
-    """One row saying how far the micro-batch has read (`stream_entries.CLOCK_STREAM`): one small Spark task."""
+    """One row saying how far the micro-batch has read, and after what pause (`stream_entries.CLOCK_STREAM`)."""
 
     clock_ms: int
+    pause_ms: int
 
 
 class RedisStreamsReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
@@ -169,13 +172,15 @@ class RedisStreamsReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         stop = positions(end, self.options.streams)
         ranges: list[InputPartition] = [StreamRange(name, begin[name], stop[name])
                                         for name in self.options.streams if is_after(stop[name], begin[name])]
+        if not ranges:
+            return ranges
         clock_ms = batch_clock(begin, stop, limited=self.options.max_records_per_trigger is not None)
-        return ranges + [ClockTick(clock_ms)] if ranges else ranges
+        return ranges + [ClockTick(clock_ms, batch_pause(begin, self.first_ids(ranges)))]
 
     def read(self, partition: StreamRange | ClockTick):
         """The partition's entries as Arrow record batches of at most readBatchSize rows (a tick: its one row)."""
         if isinstance(partition, ClockTick):
-            yield clock_batch(partition.clock_ms)
+            yield clock_batch(partition.clock_ms, partition.pause_ms)
             return
         client = self.options.client()
         # Keep XRANGE's raw reply, [id, [field, value, ...]]: Arrow reads it directly, dicts would double the cost.
@@ -204,6 +209,15 @@ class RedisStreamsReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
                 pipe.xrevrange(name, max="+", min="-", count=1)
             newest = _replies(self.options.streams, pipe)
         return {name: found[0][0] if found else NOTHING_READ for name, found in zip(self.options.streams, newest)}
+
+    def first_ids(self, ranges: Sequence[StreamRange]) -> list[str]:
+        """The first entry id in each range (a range whose entries were trimmed since has none)."""
+        with self.options.client() as client:
+            pipe = client.pipeline(transaction=False)
+            for part in ranges:
+                pipe.xrange(part.stream, min=f"({part.after}", max=part.upto, count=1)
+            found = _replies([part.stream for part in ranges], pipe)
+        return [entries[0][0] for entries in found if entries]
 
     def count_ahead(self, asks: dict[str, tuple[str, str, int]]) -> dict[str, tuple[int, str]]:
         """For each stream: how many entries (at most the ask) follow `after` up to `upto`, and the last one."""

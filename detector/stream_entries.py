@@ -34,9 +34,11 @@ ARROW_SCHEMA = pa.schema(
 
 Entry = tuple[str, Sequence[str]]
 
-# The stream name of a clock tick: a row with no fields whose id says how far the micro-batch has read
-# (no real stream is named ""). Every state bucket gets one, so silences are judged on the stream's clock.
+# The stream name of a clock tick: a row whose id says how far the micro-batch has read (no real stream is
+# named ""), and whose one field, PAUSE_FIELD, how long nothing arrived at all before the batch's first
+# entry. Every state bucket gets one, so silences are judged on the stream's clock.
 CLOCK_STREAM = ""
+PAUSE_FIELD = "pause_ms"
 
 
 def extra_fields(pairs: Sequence[str]) -> str | None:
@@ -77,16 +79,17 @@ def record_batch(stream: str, entries: Sequence[Entry]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=ARROW_SCHEMA)
 
 
-def clock_batch(clock_ms: int) -> pa.RecordBatch:
-    """The one-row record batch of a clock tick at `clock_ms`.
+def clock_batch(clock_ms: int, pause_ms: int) -> pa.RecordBatch:
+    """The one-row record batch of a clock tick at `clock_ms`, after a pause of `pause_ms`.
 
-    >>> row = clock_batch(1_700_000_000_000).to_pylist()[0]
-    >>> row["stream"], row["id"], row["id_ms"], row["sensor_id"]
-    ('', '1700000000000-0', 1700000000000, None)
+    >>> row = clock_batch(1_700_000_000_000, 20_000).to_pylist()[0]
+    >>> row["stream"], row["id"], row["id_ms"], row["sensor_id"], row["extra"]
+    ('', '1700000000000-0', 1700000000000, None, '{"pause_ms": "20000"}')
     """
     columns = [pa.array([CLOCK_STREAM]), pa.array([f"{clock_ms}-0"]), pa.array([clock_ms], pa.int64()),
                pa.array([0], pa.int64())]
-    columns += [pa.nulls(1, pa.string()) for _ in CONTRACT_FIELDS] + [pa.nulls(1, pa.string())]
+    columns += [pa.nulls(1, pa.string()) for _ in CONTRACT_FIELDS]
+    columns.append(pa.array([json.dumps({PAUSE_FIELD: str(pause_ms)})]))
     return pa.RecordBatch.from_arrays(columns, schema=ARROW_SCHEMA)
 
 

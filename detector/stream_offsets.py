@@ -131,3 +131,20 @@ def batch_clock(start: Mapping[str, str], end: Mapping[str, str], limited: bool)
     if limited and moved:
         return min(moved)
     return max(parse_entry_id(entry_id)[0] for entry_id in end.values()) if end else 0
+
+
+def batch_pause(start: Mapping[str, str], firsts: Iterable[str]) -> int:
+    """How long nothing arrived at all before a micro-batch: from the newest entry read before it to its first.
+
+    `firsts` are the first entry ids the batch reads in each stream it advances.
+
+    >>> batch_pause({"a": "5000-0", "b": "7000-0"}, ["30000-0", "31000-4"])
+    23000
+    >>> batch_pause({"a": "0-0"}, ["30000-0"]), batch_pause({"a": "9000-0", "b": "5000-0"}, ["8000-0"])
+    (0, 0)
+    """
+    before = max((parse_entry_id(entry_id)[0] for entry_id in start.values() if entry_id != NOTHING_READ), default=None)
+    first = min((parse_entry_id(entry_id)[0] for entry_id in firsts), default=None)
+    if before is None or first is None:
+        return 0
+    return max(0, first - before)

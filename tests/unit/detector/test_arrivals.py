@@ -65,3 +65,15 @@ def test_silence_is_measured_on_the_clock_from_the_last_arrival():
 
 def test_arrivals_pickle_small():
     assert len(pickle.dumps(arrived(range(0, 100_000, 1_000)))) < 200
+
+
+def test_a_pause_of_the_whole_stream_is_forgiven_only_when_it_is_long_for_this_sensor():
+    arrivals = arrived(range(0, 30 * 60_000, 60_000))  # limit 10 minutes
+    last = arrivals.last_ms
+    arrivals.pause(59_000)  # the fleet is idle between its minutes: not forgiven
+    assert arrivals.silence(last + 120_000) == 120_000
+    arrivals.pause(1_800_000)  # half an hour with nothing from anyone
+    assert arrivals.paused == 1_800_000
+    assert arrivals.silence(last + 1_800_000 + 180_000) == 180_000
+    arrivals.note(last + 1_860_000, "back-0")  # the gap it teaches leaves the pause out
+    assert (arrivals.paused, arrivals.longest) == (0, 60_000)

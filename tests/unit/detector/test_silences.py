@@ -104,3 +104,16 @@ def test_the_console_line_of_a_silence_shows_why_not_a_missing_value():
     line = alert_line(fired)
     assert "silence on [bold]door[/bold]: silent: no reading for 16m; usually a reading every 1m" in line
     assert "nan" not in line
+
+
+def test_a_fleet_that_pauses_as_a_whole_is_no_sensor_s_silence():
+    # A stopped publisher or a paused bus: nothing arrives from anyone, so no sensor is to blame.
+    local = LocalDetector(default_rules())
+    both = sorted(readings("door", range(60)) + readings("hall", range(60), seed=2), key=lambda e: e.id_ms)
+    assert transitions(local, both) == []
+    assert transitions(local, [tick(59)]) == [], "no arrival, no time: the clock stands still"
+    back = sorted(readings("door", range(90, 95), seed=3) + readings("hall", range(90, 100), seed=4),
+                  key=lambda e: e.id_ms)
+    assert transitions(local, back) == []
+    assert transitions(local, readings("hall", range(100, 106), seed=5)) == [("silence", "door", FIRING)], \
+        "then eleven minutes of the fleet going on without it"
