@@ -66,16 +66,18 @@ class Arrivals:
             return None
         return int(max(MEAN_GAPS * self.mean_gap, LONGEST_GAPS * self.longest, MIN_SILENCE_MS))
 
-    def pause(self, idle_ms: int) -> None:
-        """Note `idle_ms` after the last reading in which nothing arrived from any sensor.
+    def pause(self, idle_ms: int) -> bool:
+        """Note `idle_ms` after the last reading in which nothing arrived from any sensor; whether it was forgiven.
 
         Only a pause longer than half the silence this sensor may keep counts: a fleet whose sensors
         all report on the minute is idle between minutes, and that is no reason to forgive a silence.
         Before its usual gap is known nothing is forgiven (its gaps are all learned then).
         """
         limit = self.usual_limit()
-        if self.last_ms >= 0 and limit is not None and 2 * idle_ms > limit:
-            self.paused += idle_ms
+        if self.last_ms < 0 or limit is None or 2 * idle_ms <= limit:
+            return False
+        self.paused += idle_ms
+        return True
 
     def silence(self, clock_ms: int) -> int:
         """How long the sensor has been silent at `clock_ms`, pauses of the whole stream aside (0 before its first reading)."""

@@ -38,6 +38,7 @@ class SensorGroup:
         self.model = model or ModelConfig()
         self.states: dict[str, SensorState] = states if states is not None else {}
         self.clock_ms = -1  # how far the batches so far have read (the local runner's; Spark's groups live one batch)
+        self.forgave = False  # whether the last batch forgave a pause to some sensor (its state changed)
 
     def process(self, entries: Iterable[RawEntry]) -> tuple[BatchResult, list[str]]:
         """Advance each sensor over its entries, then judge every sensor's silence on the batch's clock.
@@ -62,9 +63,8 @@ class SensorGroup:
             by_sensor[sensor_key(entry.fields)].append(entry)
         if pause_ms is None:
             pause_ms = first_ms - self.clock_ms if first_ms is not None and self.clock_ms >= 0 else 0
-        if pause_ms > 0:
-            for state in self.states.values():
-                state.arrivals.pause(pause_ms)
+        forgiven = [state.arrivals.pause(pause_ms) for state in self.states.values()] if pause_ms > 0 else []
+        self.forgave = any(forgiven)
         self.clock_ms = max(self.clock_ms, clock_ms)
         merged, scored = BatchResult(), []
         for sensor_id, group in by_sensor.items():

@@ -39,8 +39,8 @@ class SensorStep:
         group = SensorGroup(self.rules, self.registry, self.model, states)
         entries = [entry for frame in frames for entry in entries_of(frame)]
         result, scored = group.process(entries)
-        if result.transitions or any(entry.stream != CLOCK_STREAM for entry in entries):
-            # A clock tick alone changes nothing unless a silence fired: the state stays as stored.
+        if result.transitions or group.forgave or any(entry.stream != CLOCK_STREAM for entry in entries):
+            # A clock tick alone changes nothing unless a silence fired or a pause was forgiven.
             group_state.update((pickle.dumps(group.states, protocol=pickle.HIGHEST_PROTOCOL),))
         rows = output_rows(group.states, result, scored)
         yield pd.DataFrame({"kind": [r[0] for r in rows], "sensor_id": [r[1] for r in rows],

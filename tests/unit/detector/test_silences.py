@@ -10,9 +10,12 @@ from alerts.transition import FIRING, RESOLVED
 from detector.console import alert_line
 from detector.local_run import LocalDetector
 from detector.sensor_group import SensorGroup
+from detector.registry import SensorRegistry
 from detector.sensor_state import RawEntry, SensorState
-from detector.stream_entries import CLOCK_STREAM
+from detector.stateful import SensorStep
+from detector.stream_entries import CLOCK_STREAM, clock_batch, record_batch
 from models import SensorModel
+from models.model_config import ModelConfig
 
 T0 = 1_704_067_200_000
 MINUTE = 60_000
@@ -117,3 +120,31 @@ def test_a_fleet_that_pauses_as_a_whole_is_no_sensor_s_silence():
     assert transitions(local, back) == []
     assert transitions(local, readings("hall", range(100, 106), seed=5)) == [("silence", "door", FIRING)], \
         "then eleven minutes of the fleet going on without it"
+
+
+def test_a_bucket_that_only_gets_the_tick_keeps_the_pause_it_forgave():
+    # In Spark a state bucket lives one batch: it must save a forgiven pause, or its sensors' next readings
+    # would end a silence the whole fleet had.
+    step = SensorStep(rules=default_rules(), registry=SensorRegistry(), model=ModelConfig())
+    stored = GroupState()
+    list(step(("bucket",), iter([frame(readings("door", range(60)))]), stored))
+    idle = clock_batch(T0 + 90 * MINUTE, 30 * MINUTE).to_pandas()
+    list(step(("bucket",), iter([idle]), stored))
+    assert pickle.loads(stored.get[0])["door"].arrivals.paused == 30 * MINUTE
+    out = list(step(("bucket",), iter([frame(readings("door", range(91, 93)))]), stored))
+    assert out[0]["kind"].tolist().count("alert") == 0
+
+
+class GroupState:
+    """Spark's GroupState, as far as SensorStep uses it: a stored row."""
+
+    def __init__(self) -> None:
+        self.get, self.exists = None, False
+
+    def update(self, row) -> None:
+        self.get, self.exists = row, True
+
+
+def frame(entries):
+    return record_batch("tocsin:events", [(e.entry_id, [k for pair in e.fields.items() for k in pair])
+                                          for e in entries]).to_pandas()
