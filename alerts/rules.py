@@ -102,9 +102,7 @@ def parse_silence(raw: object) -> int:
     >>> parse_silence("10m"), parse_silence("auto")
     (600000, 0)
     """
-    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1_000:
-        return raw  # already parsed (a rule built in code)
-    if not isinstance(raw, str):
+    if not isinstance(raw, str):  # a bare number has no unit: 5000 could mean seconds or milliseconds
         raise ValueError(f"must be a duration like '10m', or auto, got {raw!r}")
     if raw.strip() == "auto":
         return AUTO

@@ -89,6 +89,7 @@ def test_the_shortest_silence_bounds_which_sensors_need_a_look():
 
 @pytest.mark.parametrize(("when", "message"), [
     ("{silent_for: 10}", "silent_for: must be a duration like '10m', or auto, got 10"),
+    ("{silent_for: 5000}", "silent_for: must be a duration like '10m', or auto, got 5000"),
     ("{silent_for: 500ms}", "silent_for: '500ms' is under a second"),
     ("{silent_for: soon}", "silent_for: 'soon' is not a duration: a number and a unit ms, s, m, h or d, e.g. '30s', or auto"),
     ("{silent_for: 5m, score_above: 0.9}", "has 2 conditions (score_above, silent_for)"),
