@@ -94,6 +94,9 @@ def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: S
     state.info = info
     sensor_rules = rules.for_sensor(info)
     shortest = shortest_silence(sensor_rules, MIN_SILENCE_MS)
+    # Whether a silence alert is firing: only then has a reading one to resolve (spared on every other reading).
+    silenced = any(rule.name in state.rules and state.rules[rule.name].firing
+                   for rule in sensor_rules if rule.when.silent_for is not None)
     # Rules removed from the file since the last run leave no state behind.
     for stale in state.rules.keys() - {rule.name for rule in sensor_rules}:
         del state.rules[stale]
@@ -112,7 +115,9 @@ def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: S
         state.recent.append((event.ts_ms, event.value))
         if shortest is not None and state.arrivals.silence(entry.id_ms) >= shortest:
             # A silence that began and ended within this batch: reported as the batch-end check would have.
-            result.transitions += silences(state, rules, entry.id_ms, sensor_rules)
+            fired = silences(state, rules, entry.id_ms, sensor_rules)
+            result.transitions += fired
+            silenced = silenced or bool(fired)
         if event.ts_ms < state.last_ts_ms:
             state.late += 1  # scored all the same: the model only needs roughly ordered values
         state.last_ts_ms = max(state.last_ts_ms, event.ts_ms)
@@ -126,7 +131,9 @@ def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: S
             value=event.value, score=score.likelihood,
             expected=Expectation(score.expected, score.low, score.high), reason=score.reason,
         )
-        result.transitions += spoke(sensor_rules, state.rules, observation, info)
+        if silenced:
+            result.transitions += spoke(sensor_rules, state.rules, observation, info)
+            silenced = False
         result.transitions += evaluate(sensor_rules, state.rules, observation, info)
     return result
 
