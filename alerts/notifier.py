@@ -23,6 +23,7 @@ from alerts.notifier_settings import NotifierSettings
 from alerts.slack_message import SlackMessage, firing_message, resolved_original, resolved_reply
 from alerts.slack_posts import PostLog, SlackPost
 from alerts.transition import ALERT_STREAM, FIRING, RESOLVED, AlertTransition
+from detector.redis_outage import OUTAGE_ERRORS, address, wait_for_redis
 from detector.redis_server import connect
 
 GROUP = "tocsin-notifier"
@@ -82,6 +83,9 @@ class Notifier:
         self.claim_idle_ms = claim_idle_ms
         self.batch_size = batch_size
         self.posts = PostLog(client)
+        # Posted to Slack, but Redis went away before the post was recorded and the entry acked: these are
+        # recorded first once Redis is back, so the entry is not claimed and posted again.
+        self._unrecorded: list[tuple[bytes, AlertTransition, SlackPost]] = []
 
     @classmethod
     def from_settings(cls, settings: NotifierSettings) -> "Notifier":
@@ -100,12 +104,16 @@ class Notifier:
                 raise NotifierRefused(f"Slack at {self.slack.base_url} rejected the bot token ({error}): "
                                       "check SLACK_BOT_TOKEN / SLACK_BOT_TOKEN_FILE") from None
             raise NotifierRefused(f"cannot check the bot token with Slack at {self.slack.base_url}: {error}") from None
+        self._join_group()
+        log.info("notifier %s posting as %s (team %s)", self.consumer, identity.get("user"), identity.get("team"))
+
+    def _join_group(self) -> None:
+        """Create the consumer group (reading the stream from its start) unless it exists."""
         try:
             self.client.xgroup_create(ALERT_STREAM, GROUP, id="0", mkstream=True)
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
-        log.info("notifier %s posting as %s (team %s)", self.consumer, identity.get("user"), identity.get("team"))
 
     def process_once(self, *, block_ms: int | None = None) -> int:
         """Deliver stale pending entries, then new ones (waiting up to `block_ms`); how many were settled."""
@@ -128,11 +136,29 @@ class Notifier:
 
     def run(self, stop_event: threading.Event | None = None, max_idle_s: float | None = None,
             *, block_ms: int = 1000) -> int:
-        """Deliver until `stop_event` is set or nothing arrived for `max_idle_s`; how many were settled."""
+        """Deliver until `stop_event` is set or nothing arrived for `max_idle_s`; how many were settled.
+
+        When Redis becomes unreachable, waits until it answers again and carries on (an outage is not idle time).
+        """
         stop_event = stop_event or threading.Event()
         total, idle_since = 0, time.monotonic()
         while not stop_event.is_set():
-            settled = self.process_once(block_ms=block_ms)
+            try:
+                settled = self._record_unrecorded() + self.process_once(block_ms=block_ms)
+            except OUTAGE_ERRORS as exc:
+                probe = lambda: self.client.exists(ALERT_STREAM)  # noqa: E731  (PING passes while Redis loads)
+                if not wait_for_redis(probe, stop_event, where=address(self.client), reason=str(exc)):
+                    break
+                idle_since = time.monotonic()
+                continue
+            except redis.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # Redis came back without its data (no persistence): the group and the stream start over.
+                log.warning("the consumer group %s was gone from Redis at %s; created it again",
+                            GROUP, address(self.client))
+                self._join_group()
+                continue
             total += settled
             if settled:
                 idle_since = time.monotonic()
@@ -166,21 +192,40 @@ class Notifier:
         except ValueError as exc:
             self._undeliverable(entry_id, fields, f"malformed alert entry: {exc}")
             return
+        if self.posts.posted(transition.id) is not None:
+            self.client.xack(ALERT_STREAM, GROUP, entry_id)
+            return
+        try:
+            post = self._post(transition)
+        except (SlackClientError, OSError) as exc:
+            transient, error = failure_of(exc)
+            if transient:
+                raise TransientFailure(f"alert {transition.id}: {error}") from None
+            self._undeliverable(entry_id, fields, error)
+            return
+        log.info("alert %s (%s %s on %s) posted to %s", transition.id, transition.state, transition.rule,
+                 transition.sensor_id, post.channel)
+        try:
+            self._record(entry_id, transition, post)
+        except OUTAGE_ERRORS:
+            self._unrecorded.append((entry_id, transition, post))
+            raise
+
+    def _record(self, entry_id, transition: AlertTransition, post: SlackPost) -> None:
+        """Record a post and XACK its entry, in one transaction."""
         pipe = self.client.pipeline(transaction=True)
-        if self.posts.posted(transition.id) is None:
-            try:
-                post = self._post(transition)
-            except (SlackClientError, OSError) as exc:
-                transient, error = failure_of(exc)
-                if transient:
-                    raise TransientFailure(f"alert {transition.id}: {error}") from None
-                self._undeliverable(entry_id, fields, error)
-                return
-            self.posts.record(pipe, transition, post)
-            log.info("alert %s (%s %s on %s) posted to %s", transition.id, transition.state, transition.rule,
-                     transition.sensor_id, post.channel)
+        self.posts.record(pipe, transition, post)
         pipe.xack(ALERT_STREAM, GROUP, entry_id)
         pipe.execute()
+
+    def _record_unrecorded(self) -> int:
+        """Record the posts Redis was not there to record (both writes are idempotent); how many."""
+        done = 0
+        while self._unrecorded:
+            self._record(*self._unrecorded[0])
+            self._unrecorded.pop(0)
+            done += 1
+        return done
 
     def _post(self, transition: AlertTransition) -> SlackPost:
         """Post a firing alert; for a resolve, edit the firing message and reply in its thread."""

@@ -107,18 +107,18 @@ def detect(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("py4j").setLevel(logging.WARNING)
     try:
-        with redis_url_or_embedded(Path("var/redis"), console.print) as url, stop_on_signals() as stop:
-            config = DetectorConfig(redis_url=url, streams=stream_names(shards),
+        with redis_url_or_embedded(Path("var/redis"), console.print) as target, stop_on_signals() as stop:
+            config = DetectorConfig(redis_url=target.url, streams=stream_names(shards),
                                     checkpoint=str(checkpoint.resolve()), trigger=trigger,
                                     max_records_per_trigger=max_records_per_trigger,
                                     starting_offsets=starting_offsets.value, model=settings,
                                     state_buckets=state_buckets)
-            serve(config, ruleset, master, log_dir, stop)
+            serve(config, ruleset, master, log_dir, stop, target.revive)
     except (RedisUnavailable, BadOption) as exc:
         fail(str(exc))
 
 
-def serve(config, ruleset, master: str, log_dir: Path, stop) -> None:
+def serve(config, ruleset, master: str, log_dir: Path, stop, revive=None) -> None:
     """Run the job in this process, printing alerts as they fire, until stopped."""
     from detector.console import BatchPrinter
     from detector.runner import run_detector
@@ -129,9 +129,11 @@ def serve(config, ruleset, master: str, log_dir: Path, stop) -> None:
     console.print(f"Detector: reading {', '.join(config.streams)} on {where}; checkpoint {config.checkpoint}; "
                   f"Spark log in {log_dir / 'spark.log'}. Ctrl-C stops.")
     printer = BatchPrinter(console)
-    run_detector(config, ruleset, master=master, log_dir=log_dir, on_batch=printer, stop=stop)
+    restarts = run_detector(config, ruleset, master=master, log_dir=log_dir, on_batch=printer, stop=stop,
+                            revive=revive)
+    outages = f"; restarted after {restarts} Redis outage{'s' if restarts > 1 else ''}" if restarts else ""
     console.print(f"Stopped after {printer.batches} micro-batches: {len(printer.alerts)} alert transitions, "
-                  f"{printer.dead_letters} dead letters.")
+                  f"{printer.dead_letters} dead letters{outages}.")
 
 
 @app.command()

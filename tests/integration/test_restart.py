@@ -23,9 +23,14 @@ pytestmark = pytest.mark.integration
 SHARDS = 2
 
 
-def start_detector(redis_url: str, tmp_path) -> subprocess.Popen:
-    """`tocsin detect` as a user runs it, in its own process group (Python driver + its JVM)."""
-    env = {**os.environ, "REDIS_URL": redis_url}
+def start_detector(redis_url: str | None, tmp_path) -> subprocess.Popen:
+    """`tocsin detect` as a user runs it, in its own process group (Python driver + its JVM).
+
+    With no `redis_url`, REDIS_URL is unset and the detector starts its embedded redis-server.
+    """
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    if redis_url is not None:
+        env["REDIS_URL"] = redis_url
     log = open(tmp_path / "detector.out", "ab")
     return subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "tocsin"), "detect", "--master", "local[2]",
