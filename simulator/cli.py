@@ -62,11 +62,14 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar (there is none when not on a terminal)."),
 ) -> None:
     """Publish a scenario's events to Redis streams, after its sensor registry and its labels."""
+    from redis import RedisError
+
     from detector.redis_server import RedisUnavailable, connect, redacted
     from simulator.generator import sample_count
     from simulator.plan import resolve
     from simulator.progress import ReplayProgress, summary_line
     from simulator.publisher import publish_scenario
+    from simulator.sinks import SinkError
 
     if speed is not None and fast:
         fail("choose --speed X or --fast, not both")
@@ -87,6 +90,10 @@ def run(
         with ReplayProgress(err, expected, enabled=not quiet, label="publishing") as progress:
             summary = publish_scenario(client, chosen, shards=shards, speed=pace, maxlen=maxlen,
                                        labels_out=labels_out, on_commit=progress)
+    except SinkError as exc:  # Redis went away mid-run: what was sent before stays on the streams
+        fail(str(exc), 1)
+    except RedisError as exc:  # the same, while writing the registry or the labels
+        fail(f"redis: {exc}", 1)
     finally:
         client.close()
     console.print(f"{summary_line(summary)}; {summary.labels} label(s) on tocsin:labels"
