@@ -35,6 +35,8 @@ class DetectorConfig:
     model: ModelConfig = field(default_factory=ModelConfig)  # new sensors' models; those in state keep theirs
     state_buckets: int = 64  # groups of sensors in Spark state; fixed for the life of a checkpoint
     query_name: str = "tocsin-detector"
+    # How often the driver looks for changes to the sensor registry (a change restarts the query with it).
+    registry_check_s: float = 30.0
 
 
 def trigger_args(trigger: str) -> dict:

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,6 +83,13 @@ def caught_up(query, client, streams: list[str]) -> bool:
     return all(not found or done.get(name) == found[0][0].decode() for name, found in zip(streams, newest))
 
 
+class QueryEnd(NamedTuple):
+    """Why one run of the streaming query ended: `done` (stopped, or drained), `outage` or `registry`."""
+
+    why: str
+    reason: str = ""  # for an outage: what Redis said
+
+
 def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir: Path,
                  on_batch: Callable[[BatchReport], None] | None = None,
                  stop: threading.Event | None = None, until: Callable[[object], bool] | None = None,
@@ -90,59 +98,65 @@ def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir
 
     When Redis becomes unreachable the query stops where its checkpoint is; this waits until Redis
     answers again (calling `revive` first on each attempt: an embedded server restarts itself) and
-    starts the query again from the checkpoint, so nothing is lost or doubled. Any other failure
-    raises. With no `spark` given, a session for `master` is built here and stopped at the end.
-    Returns how many times the query was restarted after an outage.
+    starts the query again from the checkpoint, so nothing is lost or doubled. When the sensor
+    registry changes (checked every `config.registry_check_s`), the query restarts the same way with
+    the new one. Any other failure raises. With no `spark` given, a session for `master` is built
+    here and stopped at the end. Returns how many times the query was restarted after an outage.
     """
     client = connect(config.redis_url)
     own_session = spark is None
     spark = spark or build_session(master, log_dir=log_dir)
     stop = stop or threading.Event()
-    restarts = 0
+    outages = 0
     try:
         while not stop.is_set():
             try:
-                reason = _run_query(spark, config, rules, client, on_batch, stop, until)
-            except OUTAGE_ERRORS as exc:  # reading the registry, before the query started
-                reason = str(exc) or type(exc).__name__
-            if reason is None:
+                end = _run_query(spark, config, rules, client, on_batch, stop, until)
+            except OUTAGE_ERRORS as exc:  # reading the registry, outside the query
+                end = QueryEnd("outage", str(exc) or type(exc).__name__)
+            if end.why == "done":
                 break
-            # EXISTS, not PING: a Redis still loading its data answers PING but not the reads the job makes.
-            probe = lambda: (revive and revive(), client.exists(config.streams[0]))  # noqa: E731
-            if not wait_for_redis(probe, stop, where=redacted(config.redis_url), reason=reason):
-                break
-            restarts += 1
+            if end.why == "outage":
+                # EXISTS, not PING: a Redis still loading its data answers PING but not the reads the job makes.
+                probe = lambda: (revive and revive(), client.exists(config.streams[0]))  # noqa: E731
+                if not wait_for_redis(probe, stop, where=redacted(config.redis_url), reason=end.reason):
+                    break
+                outages += 1
             log.warning("restarting the detector query from its checkpoint %s", config.checkpoint)
     finally:
         client.close()
         if own_session:
             spark.stop()
-    return restarts
+    return outages
 
 
 def _run_query(spark, config: DetectorConfig, rules: RuleSet, client, on_batch, stop: threading.Event,
-               until: Callable[[object], bool] | None) -> str | None:
-    """Run one query to its end; None when it ended well, the reason when Redis became unreachable.
-
-    Any other failure raises RuntimeError with the query's error.
-    """
+               until: Callable[[object], bool] | None) -> QueryEnd:
+    """Run one query, with the registry as it is now, to its end; any failure but an outage raises RuntimeError."""
     registry = load_registry(client)
     log.info("registry: %d sensors; rules: %s", len(registry), ", ".join(r.name for r in rules.rules))
     query = start_detector(spark, config, rules, registry, client, on_batch)
+    checked = time.monotonic()
     try:
         while query.isActive and not stop.is_set() and not (until and until(query)):
             try:
                 query.awaitTermination(0.5)
             except StreamingQueryException:
                 break  # read below, whichever way the loop saw the query end
+            if time.monotonic() - checked >= config.registry_check_s:
+                checked = time.monotonic()
+                now = load_registry(client)
+                if now != registry:
+                    log.warning("the sensor registry changed (%d sensors, was %d)", len(now), len(registry))
+                    return QueryEnd("registry")
     finally:
         if query.isActive:
             query.stop()
     failure = query.exception()
     if failure is None:
-        return None
+        return QueryEnd("done")
     text = str(failure)
     reason = outage_in(text)
     if reason is None:
         raise RuntimeError(f"the detector query failed: {text}")
-    return reason
+    return QueryEnd("outage", reason)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import zlib
 
 import pytest
@@ -15,10 +17,11 @@ from detector.job import DetectorConfig
 from detector.runner import run_detector
 from detector.sink import SENSOR_STATS_HASH
 from models import reasons
-from simulator.generator import labels
+from simulator.generator import generate, labels
 from simulator.plan import resolve
-from simulator.publisher import publish_scenario
+from simulator.publisher import publish_events, publish_scenario, write_registry
 from simulator.scenario_file import find_scenario, parse_scenario
+from tests.integration.polling import wait_for
 from tests.slack_api import TOKEN, FakeSlack
 
 pytestmark = pytest.mark.integration
@@ -140,3 +143,34 @@ def test_a_sensor_that_goes_silent_alerts_once_in_slack_and_resolves_when_it_rep
         [post, *replies] = slack.calls_to("chat.postMessage")
         assert "lab/door is silent: no reading for 30m" in post["text"] and "nan" not in post["text"]
         assert replies and all(reply.get("thread_ts") for reply in replies)
+
+
+def test_sensors_registered_after_the_job_started_get_their_registry_entry(
+        spark, redis_url, redis_client, tmp_path, caplog):
+    # As the README's first steps go: `tocsin detect`, then `tocsin simulate run`, which registers the fleet.
+    plan = resolve(find_scenario("spike"))
+    [label] = labels(plan)
+    events = list(generate(plan))
+    before = [e for e in events if e.emit_ms < label.start_ms - 30_000]
+    publish_events(redis_client, before, shards=SHARDS)  # no registry yet: the channel is unknown
+    config = DetectorConfig(redis_url=redis_url, streams=stream_names(SHARDS), checkpoint=str(tmp_path / "job"),
+                            trigger="200 milliseconds", registry_check_s=0.5)
+    stop, done = threading.Event(), []
+    scored = lambda: sum(counts_in(redis_client).values())  # noqa: E731
+    job = threading.Thread(target=lambda: done.append(run_detector(config, default_rules(), master="local[2]",
+                                                                   log_dir=tmp_path / "log", spark=spark, stop=stop)))
+    with caplog.at_level(logging.INFO, logger="tocsin.detector"):
+        job.start()
+        try:
+            wait_for(lambda: scored() == len(before), "the job to score the first events")
+            write_registry(redis_client, plan.sensors)
+            wait_for(lambda: "the sensor registry changed (6 sensors, was 0)" in caplog.text, "the registry check")
+            publish_events(redis_client, events[len(before):], shards=SHARDS)
+            wait_for(lambda: scored() == len(events), "the job to score the rest")
+        finally:
+            stop.set()
+            job.join(60)
+    assert done == [0], "stopped cleanly, no outage"
+    [fired] = [t for t in alerts_in(redis_client) if t.state == FIRING]
+    assert (fired.sensor_id, fired.channel) == (label.sensors[0], "#lab"), "routed by the registry entry"
+    assert len({t.id for t in alerts_in(redis_client)}) == len(alerts_in(redis_client)), "nothing doubled"

@@ -21,9 +21,10 @@ from detector.redis_server import EmbeddedRedis, connect
 from detector.registry import load_registry
 from simulator.publisher import publish_scenario
 from simulator.scenario_file import find_scenario
+from tests.integration.polling import wait_for
 from tests.integration.test_detector_job import alerts_in, counts_in
 from tests.integration.test_notifier import _alert
-from tests.integration.test_restart import SHARDS, start_detector, wait_for
+from tests.integration.test_restart import SHARDS, start_detector
 from tests.slack_api import TOKEN, slack_api  # noqa: F401  (slack_api is a fixture)
 
 pytestmark = pytest.mark.integration

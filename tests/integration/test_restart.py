@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -16,6 +15,7 @@ from detector.local_run import LocalDetector, read_all
 from detector.registry import load_registry
 from simulator.publisher import publish_scenario
 from simulator.scenario_file import find_scenario
+from tests.integration.polling import wait_for
 from tests.integration.test_detector_job import alerts_in, counts_in
 
 pytestmark = pytest.mark.integration
@@ -37,15 +37,6 @@ def start_detector(redis_url: str | None, tmp_path) -> subprocess.Popen:
          "--shards", str(SHARDS), "--checkpoint", str(tmp_path / "checkpoint"), "--log-dir", str(tmp_path / "log"),
          "--trigger", "500ms", "--max-records-per-trigger", "150"],
         env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def wait_for(condition, what: str, timeout_s: float = 180.0) -> None:
-    """Poll `condition` until it is true; fail naming `what` after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def test_sigkill_mid_stream_then_restart_loses_nothing_and_doubles_nothing(redis_url, redis_client, tmp_path):
