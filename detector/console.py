@@ -28,7 +28,8 @@ def alert_line(alert: AlertTransition) -> str:
         said += f", expected {escape(alert.expected)}"
     if alert.reason:
         said = f"{said}; {escape(alert.reason)}" if said else escape(alert.reason)
-    return f"{when}Z {head} {escape(alert.rule)} on [bold]{escape(alert.sensor_id)}[/bold]: {said}  (id {alert.id})"
+    said = f": {said}" if said else ""  # a silent bus's resolve: no reading, nothing to say but that it ended
+    return f"{when}Z {head} {escape(alert.rule)} on [bold]{escape(alert.sensor_id)}[/bold]{said}  (id {alert.id})"
 
 
 class BatchPrinter:
@@ -42,7 +43,8 @@ class BatchPrinter:
         self.batches = 0
 
     def __call__(self, report: BatchReport) -> None:
-        self.batches += 1
+        if report.batch_id is not None:
+            self.batches += 1
         for alert in report.new_alerts:
             self.alerts.append(alert)
             self.console.print(alert_line(alert))

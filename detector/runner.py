@@ -16,6 +16,7 @@ from typing import NamedTuple
 from pyspark.errors import StreamingQueryException
 
 from alerts.rules import RuleSet
+from detector.bus_watch import BusWatch, newest_ids
 from detector.job import DetectorConfig, start_detector
 from detector.redis_outage import OUTAGE_ERRORS, outage_in, wait_for_redis
 from detector.redis_server import EmbeddedRedis, connect, redacted
@@ -76,11 +77,37 @@ def caught_up(query, client, streams: list[str]) -> bool:
     end = progress["sources"][0].get("endOffset")
     end = json.loads(end) if isinstance(end, str) else end
     done = (end or {}).get("streams", {})
-    pipe = client.pipeline(transaction=False)
-    for name in streams:
-        pipe.xrevrange(name, count=1)
-    newest = pipe.execute()
-    return all(not found or done.get(name) == found[0][0].decode() for name, found in zip(streams, newest))
+    newest = newest_ids(client, streams)
+    return all(found is None or done.get(name) == found for name, found in zip(streams, newest))
+
+
+class _Stopping(logging.Filter):
+    """Drops py4j's report of the micro-batch a deliberate stop interrupts (a Java traceback of 1,000 lines)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active = threading.Event()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not self.active.is_set()
+
+
+_STOPPING = _Stopping()
+logging.getLogger("py4j.clientserver").addFilter(_STOPPING)
+
+
+def stop_between_batches(query, wait_s: float = 5.0) -> None:
+    """Stop the query, between micro-batches if one ends within `wait_s`; an interrupted one runs again on restart."""
+    deadline = time.monotonic() + wait_s
+    while query.isActive and query.status.get("isTriggerActive") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not query.isActive:
+        return
+    _STOPPING.active.set()
+    try:
+        query.stop()
+    finally:
+        _STOPPING.active.clear()
 
 
 class QueryEnd(NamedTuple):
@@ -109,9 +136,10 @@ def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir
     stop = stop or threading.Event()
     outages = 0
     try:
+        bus = BusWatch(client, config.streams, rules, on_batch)
         while not stop.is_set():
             try:
-                end = _run_query(spark, config, rules, client, on_batch, stop, until)
+                end = _run_query(spark, config, rules, client, on_batch, stop, until, bus)
             except OUTAGE_ERRORS as exc:  # reading the registry, outside the query
                 end = QueryEnd("outage", str(exc) or type(exc).__name__)
             if end.why == "done":
@@ -131,8 +159,11 @@ def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir
 
 
 def _run_query(spark, config: DetectorConfig, rules: RuleSet, client, on_batch, stop: threading.Event,
-               until: Callable[[object], bool] | None) -> QueryEnd:
-    """Run one query, with the registry as it is now, to its end; any failure but an outage raises RuntimeError."""
+               until: Callable[[object], bool] | None, bus: BusWatch) -> QueryEnd:
+    """Run one query, with the registry as it is now, to its end; any failure but an outage raises RuntimeError.
+
+    Between micro-batches, the driver also judges whether the bus as a whole went silent (`bus`).
+    """
     registry = load_registry(client)
     log.info("registry: %d sensors; rules: %s", len(registry), ", ".join(r.name for r in rules.rules))
     query = start_detector(spark, config, rules, registry, client, on_batch)
@@ -143,6 +174,7 @@ def _run_query(spark, config: DetectorConfig, rules: RuleSet, client, on_batch, 
                 query.awaitTermination(0.5)
             except StreamingQueryException:
                 break  # read below, whichever way the loop saw the query end
+            bus.poll()
             if time.monotonic() - checked >= config.registry_check_s:
                 checked = time.monotonic()
                 now = load_registry(client)
@@ -150,8 +182,7 @@ def _run_query(spark, config: DetectorConfig, rules: RuleSet, client, on_batch, 
                     log.warning("the sensor registry changed (%d sensors, was %d)", len(now), len(registry))
                     return QueryEnd("registry")
     finally:
-        if query.isActive:
-            query.stop()
+        stop_between_batches(query)
     failure = query.exception()
     if failure is None:
         return QueryEnd("done")

@@ -20,9 +20,12 @@ DEADLETTER_SEEN = "tocsin:deadletter:seen:"
 
 @dataclass
 class BatchReport:
-    """What one micro-batch delivered, for whoever watches the job (the CLI prints it)."""
+    """What one micro-batch delivered, for whoever watches the job (the CLI prints it).
 
-    batch_id: int
+    `batch_id` None: alerts the driver raised between micro-batches (a silent bus, `detector.bus_watch`).
+    """
+
+    batch_id: int | None
     new_alerts: list[AlertTransition] = field(default_factory=list)
     new_dead_letters: list[dict] = field(default_factory=list)
 

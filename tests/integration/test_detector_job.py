@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
+import time
 import zlib
 
 import pytest
 
 from alerts.notifier import Notifier, slack_client
-from alerts.rules import default_rules
+from alerts.rules import default_rules, parse_rules
 from alerts.transition import ACTIVE_HASH, ALERT_STREAM, FIRING, RESOLVED, AlertTransition
 from detector.events import shard_of, stream_names
 from detector.job import DetectorConfig
@@ -174,3 +176,39 @@ def test_sensors_registered_after_the_job_started_get_their_registry_entry(
     [fired] = [t for t in alerts_in(redis_client) if t.state == FIRING]
     assert (fired.sensor_id, fired.channel) == (label.sensors[0], "#lab"), "routed by the registry entry"
     assert len({t.id for t in alerts_in(redis_client)}) == len(alerts_in(redis_client)), "nothing doubled"
+
+
+def test_a_bus_gone_silent_as_a_whole_alerts_once_and_resolves_when_anything_arrives(
+        spark, redis_url, redis_client, tmp_path):
+    # No micro-batch runs while nothing arrives: the driver itself judges the bus, on Redis's clock.
+    rules = parse_rules('rules: [{name: bus-down, match: {sensor: "tocsin:events*"}, when: {silent_for: 3s}}]')
+    streams = stream_names(SHARDS)
+
+    def publish(count):
+        for i in range(count):
+            sensor = f"lab/s{i % 4}"
+            redis_client.xadd(streams[shard_of(sensor, SHARDS)], {"sensor_id": sensor, "value": "20.5",
+                                                                  "ts": str(int(time.time() * 1000))})
+        return max(found[0][0].decode() for name in streams if (found := redis_client.xrevrange(name, count=1)))
+
+    config = DetectorConfig(redis_url=redis_url, streams=streams, checkpoint=str(tmp_path / "job"),
+                            trigger="200 milliseconds")
+    stop, reports = threading.Event(), []
+    job = threading.Thread(target=run_detector, args=(config, rules), kwargs=dict(
+        master="local[2]", log_dir=tmp_path / "log", spark=spark, stop=stop, on_batch=reports.append))
+    last = publish(8)
+    job.start()
+    try:
+        wait_for(lambda: len(alerts_in(redis_client)) == 1, "the bus alert")
+        publish(1)
+        wait_for(lambda: len(alerts_in(redis_client)) == 2, "its resolve")
+    finally:
+        stop.set()
+        job.join(60)
+    fired, resolved = alerts_in(redis_client)
+    assert (fired.rule, fired.state, fired.sensor_id) == ("bus-down", FIRING, ", ".join(streams))
+    assert fired.event_id == last and re.fullmatch(r"silent: no reading for \d+s", fired.reason)
+    assert (resolved.state, resolved.fired_event_id) == (RESOLVED, last)
+    assert redis_client.hlen(ACTIVE_HASH) == 0
+    between = [alert for report in reports if report.batch_id is None for alert in report.new_alerts]
+    assert [alert.id for alert in between] == [fired.id, resolved.id], "reported as they happened, outside any batch"
