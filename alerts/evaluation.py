@@ -113,12 +113,16 @@ def evaluate(
 
 def transition(
     rule: Rule, obs: Observation, sensor: SensorInfo, state: str, fired_event_id: str = "",
-    reported: Observation | None = None,
+    reported: Observation | None = None, why: str = "",
 ) -> AlertTransition:
-    """The transition `rule` makes to `state` at `obs`, reporting `reported` (default: `obs`), with its summary."""
+    """The transition `rule` makes to `state` at `obs`, reporting `reported` (default: `obs`), with its summary.
+
+    A firing says why from the rule and the model; a resolve says `why` if given (a silence ended, a
+    sensor retired), else nothing.
+    """
     shown = reported or obs
     # The firing event's reason: by the end of `for` the model knows whether the peak was one reading or lasts.
-    reason = rule.when.why(obs.reason) if state == FIRING else ""
+    reason = rule.when.why(obs.reason) if state == FIRING else why
     summary = rule.render_summary(
         sensor_id=obs.sensor_id, rule=rule.name, value=shown.value, score=shown.score,
         expected=str(shown.expected) or "n/a", reason=reason or "n/a",

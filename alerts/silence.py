@@ -15,6 +15,8 @@ from alerts.evaluation import Observation, RuleState, transition
 from alerts.rules import AUTO, Rule, SensorInfo
 from alerts.transition import FIRING, RESOLVED, AlertTransition
 
+SPOKE = "reporting again"  # why a silence resolved
+
 
 def silence_limit(rule: Rule, usual_ms: int | None) -> int | None:
     """How long a silence must last for `rule` to fire; None for a rule on events, or auto before it is learned.
@@ -70,7 +72,7 @@ def went_silent(rules: Iterable[Rule], states: MutableMapping[str, RuleState], s
 
 def spoke(rules: Iterable[Rule], states: MutableMapping[str, RuleState], obs: Observation,
           sensor: SensorInfo) -> list[AlertTransition]:
-    """Resolve each firing silence rule: `obs` is the sensor's first reading since."""
+    """Resolve each firing silence rule: `obs` is the sensor's first reading since ("reporting again")."""
     resolved = []
     for rule in rules:
         state = states.get(rule.name)
@@ -78,7 +80,7 @@ def spoke(rules: Iterable[Rule], states: MutableMapping[str, RuleState], obs: Ob
             continue
         fired_event_id = state.fired_event_id
         state.firing, state.fired_event_id = False, ""
-        resolved.append(transition(rule, obs, sensor, RESOLVED, fired_event_id=fired_event_id))
+        resolved.append(transition(rule, obs, sensor, RESOLVED, fired_event_id=fired_event_id, why=SPOKE))
     return resolved
 
 

@@ -53,10 +53,13 @@ def resolved_reply(resolved: AlertTransition) -> SlackMessage:
     >>> resolved_reply(alert).text
     '[RESOLVED] spike on t1 at 2023-11-14T22:14:20.000Z: value 11.5'
     """
-    text = (f"[RESOLVED] {resolved.rule} on {resolved.sensor_id} at {utc_iso(resolved.ts)}: "
-            f"value {number(resolved.value)}")
-    line = (f"{RESOLVED_EMOJI} *Resolved* `{escape(resolved.rule)}` on `{escape(resolved.sensor_id)}` "
-            f"at {utc_iso(resolved.ts)}, value {number(resolved.value)}")
+    # A silent bus's or a retired sensor's resolve has no reading; every resolve may say why it came.
+    said = [] if math.isnan(resolved.value) else [f"value {number(resolved.value)}"]
+    said += [resolved.reason] if resolved.reason else []
+    text = f"[RESOLVED] {resolved.rule} on {resolved.sensor_id} at {utc_iso(resolved.ts)}" + (
+        f": {'; '.join(said)}" if said else "")
+    line = f"{RESOLVED_EMOJI} *Resolved* `{escape(resolved.rule)}` on `{escape(resolved.sensor_id)}` " + (
+        f"at {utc_iso(resolved.ts)}" + (f", {escape('; '.join(said))}" if said else ""))
     return SlackMessage(text=text, blocks=(_section(line), _id_context(resolved)))
 
 

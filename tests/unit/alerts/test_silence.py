@@ -64,6 +64,7 @@ def test_the_next_reading_resolves_the_silence_and_points_back_to_it(pump):
     resolved = spoke(both, states, back, pump)
     assert [(t.rule, t.state, t.fired_event_id, t.value) for t in resolved] == [
         ("quiet", RESOLVED, "1700000000000-0", 4.2), ("usual", RESOLVED, "1700000000000-0", 4.2)]
+    assert {(t.reason, t.summary) for t in resolved} == {("reporting again", "pump-1 is reporting again")}
     assert spoke(both, states, back, pump) == [], "resolved once"
 
 

@@ -79,6 +79,16 @@ def test_resolved_reply_is_short():
     assert _resolved().id in reply.blocks[1]["elements"][0]["text"]
 
 
+def test_a_resolve_without_a_reading_says_why_it_came_instead_of_a_value():
+    back = AlertTransition.create(rule="silence", sensor_id="tocsin:events", state="resolved", event_id="9-0",
+                                  severity="warning", value=float("nan"), score=float("nan"), ts=1700000060000,
+                                  summary="tocsin:events is reporting again", reason="reporting again")
+    reply = resolved_reply(back)
+    assert reply.text == "[RESOLVED] silence on tocsin:events at 2023-11-14T22:14:20.000Z: reporting again"
+    assert "nan" not in _all_text(reply) + reply.text and "n/a" not in _all_text(reply)
+    assert block_kit_problem(json.dumps(list(reply.blocks)), reply.text) == ""
+
+
 def test_resolved_original_keeps_the_firing_facts_and_says_resolved():
     edited = resolved_original(_firing(), _resolved())
     assert edited.blocks[0]["text"]["text"] == (

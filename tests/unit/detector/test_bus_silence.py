@@ -35,7 +35,8 @@ def test_a_steady_bus_that_stops_fires_once_after_the_floor_then_resolves_on_the
     assert bus.observe(last, last_ms + 10 * BUS_MIN_SILENCE_MS) == [], "fires once"
     [resolved] = bus.observe(f"{last_ms + 700_000}-0", last_ms + 700_001)
     assert (resolved.state, resolved.fired_event_id) == (RESOLVED, last)
-    assert alert_line(resolved).endswith(f"silence on [bold]tocsin:events:0, tocsin:events:1[/bold]  (id {resolved.id})")
+    assert resolved.summary == "tocsin:events:0, tocsin:events:1 is reporting again"
+    assert alert_line(resolved).endswith(f"[/bold]: reporting again  (id {resolved.id})")
     assert bus.observe(f"{last_ms + 701_000}-0", last_ms + 701_001) == []
 
 
