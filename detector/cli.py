@@ -162,6 +162,39 @@ def demo(
     run_demo(root, ruleset, scenario_name=scenario, master=master, shards=shards, console=console)
 
 
+@app.command()
+def retire(
+    sensors: list[str] = typer.Argument(..., help="Sensor ids, as in the events' sensor_id."),
+    undo: bool = typer.Option(False, "--undo", help="Take the sensors back into service."),
+    redis_url: Optional[str] = typer.Option(None, "--redis-url", envvar="REDIS_URL", show_envvar=True,
+                                            help="Redis holding the sensor registry."),
+) -> None:
+    """Take sensors out of service in the registry: the detector resolves their alerts and forgets them.
+
+    Their firing alerts (a silence that will never end) resolve, their models and counters are dropped, and anything they still send goes to the dead-letter stream. A running detector reads the change within 30 s and applies it at its next micro-batch.
+    """
+    from detector.redis_server import RedisUnavailable, connect, redacted
+    from detector.registry import REGISTRY_HASH, set_retired
+
+    if not redis_url:
+        fail("no Redis: set REDIS_URL or pass --redis-url (`tocsin detect` prints the URL of its embedded Redis)")
+    try:
+        client = connect(redis_url)
+    except RedisUnavailable as exc:
+        fail(str(exc), 1)
+    try:
+        changed = set_retired(client, sensors, retired=not undo)
+    finally:
+        client.close()
+    state = "back in service" if undo else "retired"
+    unchanged = [sensor for sensor in sensors if sensor not in changed]
+    if changed:
+        console.print(f"{len(changed)} sensor(s) {state} in {REGISTRY_HASH} at {redacted(redis_url)}: "
+                      f"{', '.join(changed)}", markup=False)
+    if unchanged:
+        console.print(f"already {state}: {', '.join(unchanged)}", markup=False)
+
+
 @app.command("models")
 def list_models() -> None:
     """List the detectors a sensor model can use."""

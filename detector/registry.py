@@ -12,9 +12,14 @@ REGISTRY_HASH = "tocsin:sensors"
 
 @dataclass(frozen=True)
 class SensorRegistry:
-    """Registry metadata by sensor id; sensors it does not know are described by their events alone."""
+    """Registry metadata by sensor id; sensors it does not know are described by their events alone.
+
+    A sensor whose entry says `"retired": true` has been taken out of service: the job resolves its
+    firing alerts, forgets its model and state, and dead-letters anything it still sends.
+    """
 
     sensors: dict[str, SensorInfo] = field(default_factory=dict)
+    retired: frozenset[str] = frozenset()
 
     def info(self, sensor_id: str, *, site: str | None = None, device_id: str | None = None,
              unit: str | None = None) -> SensorInfo:
@@ -29,8 +34,14 @@ class SensorRegistry:
 
     @classmethod
     def from_hash(cls, raw: dict) -> "SensorRegistry":
-        """Parse the `tocsin:sensors` hash (sensor_id -> JSON object); malformed entries are skipped."""
+        """Parse the `tocsin:sensors` hash (sensor_id -> JSON object); malformed entries are skipped.
+
+        >>> registry = SensorRegistry.from_hash({b"p1": b'{"type": "pump", "site": "a"}', "p2": '{"retired": true}'})
+        >>> registry.info("p1").type, sorted(registry.retired)
+        ('pump', ['p2'])
+        """
         sensors: dict[str, SensorInfo] = {}
+        retired = set()
         for key, value in raw.items():
             sensor_id = key.decode() if isinstance(key, bytes) else key
             try:
@@ -43,9 +54,38 @@ class SensorRegistry:
                 sensor_id=sensor_id,
                 **{name: str(meta.get(name) or "") for name in ("type", "site", "device_id", "unit", "channel")},
             )
-        return cls(sensors)
+            if meta.get("retired") is True:
+                retired.add(sensor_id)
+        return cls(sensors, frozenset(retired))
 
 
 def load_registry(client) -> SensorRegistry:
     """Read the registry hash from Redis once, at job start."""
     return SensorRegistry.from_hash(client.hgetall(REGISTRY_HASH))
+
+
+def set_retired(client, sensor_ids: list[str], retired: bool = True) -> list[str]:
+    """Mark sensors retired in the registry (or not, with `retired=False`); returns those whose entry changed.
+
+    A sensor with no entry gets one that only says it is retired; undoing that removes the entry.
+    """
+    changed = []
+    for sensor_id in sensor_ids:
+        raw = client.hget(REGISTRY_HASH, sensor_id)
+        try:
+            meta = json.loads(raw) if raw else {}
+        except ValueError:
+            meta = {}
+        meta = meta if isinstance(meta, dict) else {}
+        if (meta.get("retired") is True) == retired:
+            continue
+        if retired:
+            meta["retired"] = True
+        else:
+            meta.pop("retired", None)
+        if meta:
+            client.hset(REGISTRY_HASH, sensor_id, json.dumps(meta, ensure_ascii=False))
+        else:
+            client.hdel(REGISTRY_HASH, sensor_id)
+        changed.append(sensor_id)
+    return changed

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from alerts.rules import RuleSet
 from alerts.silence import shortest_silence
 from detector.arrivals import MIN_SILENCE_MS
-from detector.registry import SensorRegistry
-from detector.sensor_state import BatchResult, RawEntry, SensorState, advance, silences
+from detector.registry import REGISTRY_HASH, SensorRegistry
+from detector.sensor_state import BatchResult, DeadLetter, RawEntry, SensorState, advance, retire, silences
 from detector.stream_entries import CLOCK_STREAM, PAUSE_FIELD
 from models.model_config import ModelConfig
 
@@ -49,6 +49,8 @@ class SensorGroup:
         A pause in which nothing arrived at all before the batch (the tick says how long; without one,
         the whole fleet is here and it is the time since the last batch's clock) is forgiven to every
         sensor for which it is long (`Arrivals.pause`): a stopped publisher is not a silent sensor.
+        Sensors the registry retired are forgotten first, their firing alerts resolved (`retire`), and
+        whatever they still send is dead-lettered.
         """
         by_sensor: dict[str, list[RawEntry]] = defaultdict(list)
         clock_ms, first_ms, pause_ms = -1, None, None
@@ -66,8 +68,12 @@ class SensorGroup:
         forgiven = [state.arrivals.pause(pause_ms) for state in self.states.values()] if pause_ms > 0 else []
         self.forgave = any(forgiven)
         self.clock_ms = max(self.clock_ms, clock_ms)
-        merged, scored = BatchResult(), []
+        merged, scored = self._retire(clock_ms), []
         for sensor_id, group in by_sensor.items():
+            if sensor_id in self.registry.retired:
+                merged.dead_letters += [DeadLetter(e.stream, e.entry_id, e.fields, _retired_reason(sensor_id))
+                                        for e in group]
+                continue
             result = advance(self._state(sensor_id), group, self.rules, self._info(sensor_id, group[0].fields))
             merged.transitions += result.transitions
             merged.dead_letters += result.dead_letters
@@ -76,6 +82,16 @@ class SensorGroup:
                 scored.append(sensor_id)
         merged.transitions += self._silences(clock_ms)
         return merged, scored
+
+    def _retire(self, clock_ms: int) -> BatchResult:
+        """Forget the sensors the registry retired, resolving what fired on them."""
+        result = BatchResult()
+        if not self.registry.retired:
+            return result
+        for sensor_id in [sensor_id for sensor_id in self.states if sensor_id in self.registry.retired]:
+            result.transitions += retire(self.states.pop(sensor_id), self.rules, clock_ms)
+            result.retired.append(sensor_id)
+        return result
 
     def _silences(self, clock_ms: int) -> list:
         shortest = shortest_silence(self.rules.rules, MIN_SILENCE_MS)
@@ -96,3 +112,8 @@ class SensorGroup:
     def _info(self, sensor_id: str, first: dict[str, str]):
         return self.registry.info(sensor_id, site=first.get("site"), device_id=first.get("device_id"),
                                   unit=first.get("unit"))
+
+
+def _retired_reason(sensor_id: str) -> str:
+    return (f"sensor {sensor_id!r} is retired in the sensor registry ({REGISTRY_HASH}): its readings are not "
+            f"scored; `tocsin retire --undo {sensor_id}` takes it back")

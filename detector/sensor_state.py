@@ -6,19 +6,21 @@ into Spark state and calls `advance` once per sensor per micro-batch.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from alerts.evaluation import Observation, RuleState, evaluate
+from alerts.evaluation import Observation, RuleState, evaluate, transition
 from alerts.rules import RuleSet, SensorInfo
 from alerts.silence import shortest_silence, spoke, went_silent
-from alerts.transition import AlertTransition
+from alerts.transition import RESOLVED, AlertTransition
 from detector.arrivals import MIN_SILENCE_MS, Arrivals
 from detector.events import InvalidEvent, parse_event
 from models import SensorModel
 from models.upgrade import restore
 
 RECENT_KEYS = 32  # (ts, value) pairs remembered to drop duplicate deliveries of one reading
+RETIRED = "retired in the sensor registry"  # why a retired sensor's alerts resolved
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class BatchResult:
     transitions: list[AlertTransition] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     scored: int = 0
+    retired: list[str] = field(default_factory=list)  # sensors forgotten because the registry retired them
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,25 @@ def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: S
             silenced = False
         result.transitions += evaluate(sensor_rules, state.rules, observation, info)
     return result
+
+
+def retire(state: SensorState, rules: RuleSet, clock_ms: int) -> list[AlertTransition]:
+    """Resolve every alert firing on a sensor the registry retired; the caller then forgets its state.
+
+    Each resolve is pinned to the sensor's last entry, at `clock_ms` (the batch's clock), and says why.
+    """
+    info = state.info
+    if info is None:  # saved before sensors kept their description: no rule state to resolve either
+        return []
+    event_id = state.arrivals.last_id or f"{state.last_id[0]}-{state.last_id[1]}"
+    obs = Observation(info.sensor_id, event_id, clock_ms if clock_ms >= 0 else state.last_ts_ms, math.nan, math.nan)
+    resolved = []
+    for rule in rules.for_sensor(info):
+        rule_state = state.rules.get(rule.name)
+        if rule_state is not None and rule_state.firing:
+            resolved.append(transition(rule, obs, info, RESOLVED, fired_event_id=rule_state.fired_event_id,
+                                       why=RETIRED))
+    return resolved
 
 
 def silences(state: SensorState, rules: RuleSet, clock_ms: int,

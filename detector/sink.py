@@ -52,9 +52,12 @@ class RedisBatchSink:
         report.new_alerts = self.alerts.write(transitions) if transitions else []
         report.new_dead_letters = self._dead_letters([json.loads(p) for kind, _, p in rows if kind == "deadletter"])
         stats = {sensor: payload for kind, sensor, payload in rows if kind == "stats"}
+        retired = [sensor for kind, sensor, _ in rows if kind == "retired"]
         pipe = self.client.pipeline(transaction=False)
         if stats:
             pipe.hset(SENSOR_STATS_HASH, mapping=stats)
+        if retired:  # forgotten by the job: no counters left to show
+            pipe.hdel(SENSOR_STATS_HASH, *retired)
         pipe.hset(DETECTOR_HASH, mapping={"last_batch": batch_id, "updated_ms": int(time.time() * 1000)})
         pipe.execute()
         return report

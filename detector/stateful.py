@@ -39,8 +39,9 @@ class SensorStep:
         group = SensorGroup(self.rules, self.registry, self.model, states)
         entries = [entry for frame in frames for entry in entries_of(frame)]
         result, scored = group.process(entries)
-        if result.transitions or group.forgave or any(entry.stream != CLOCK_STREAM for entry in entries):
-            # A clock tick alone changes nothing unless a silence fired or a pause was forgiven.
+        if (result.transitions or result.retired or group.forgave
+                or any(entry.stream != CLOCK_STREAM for entry in entries)):
+            # A clock tick alone changes nothing unless a silence fired, a pause was forgiven or a sensor retired.
             group_state.update((pickle.dumps(group.states, protocol=pickle.HIGHEST_PROTOCOL),))
         rows = output_rows(group.states, result, scored)
         yield pd.DataFrame({"kind": [r[0] for r in rows], "sensor_id": [r[1] for r in rows],
@@ -63,10 +64,11 @@ def entries_of(frame: pd.DataFrame) -> Iterator[RawEntry]:
 
 def output_rows(states: dict[str, SensorState], result: BatchResult,
                 scored: list[str]) -> list[tuple[str, str, str]]:
-    """Alert transitions, dead letters and the scored sensors' absolute counters, as (kind, sensor, JSON)."""
+    """Alert transitions, dead letters, retired sensors and the scored sensors' counters, as (kind, sensor, JSON)."""
     rows = [("alert", t.sensor_id, json.dumps(t.to_fields())) for t in result.transitions]
     rows += [("deadletter", d.fields.get("sensor_id", ""), json.dumps(
         {"stream": d.stream, "id": d.entry_id, "fields": d.fields, "reason": d.reason})) for d in result.dead_letters]
+    rows += [("retired", sensor_id, "{}") for sensor_id in result.retired]
     for sensor_id in scored:
         state = states[sensor_id]
         stats = {"count": state.count, "duplicates": state.duplicates, "late": state.late,

@@ -10,10 +10,12 @@ import time
 import zlib
 
 import pytest
+from typer.testing import CliRunner
 
 from alerts.notifier import Notifier, slack_client
 from alerts.rules import default_rules, parse_rules
-from alerts.transition import ACTIVE_HASH, ALERT_STREAM, FIRING, RESOLVED, AlertTransition
+from alerts.transition import ACTIVE_HASH, ALERT_STREAM, DEADLETTER_STREAM, FIRING, RESOLVED, AlertTransition
+from detector.cli import app as cli_app
 from detector.events import shard_of, stream_names
 from detector.job import DetectorConfig
 from detector.runner import run_detector
@@ -212,3 +214,39 @@ def test_a_bus_gone_silent_as_a_whole_alerts_once_and_resolves_when_anything_arr
     assert redis_client.hlen(ACTIVE_HASH) == 0
     between = [alert for report in reports if report.batch_id is None for alert in report.new_alerts]
     assert [alert.id for alert in between] == [fired.id, resolved.id], "reported as they happened, outside any batch"
+
+
+def test_a_retired_sensor_s_silence_resolves_and_the_job_forgets_it(spark, redis_url, redis_client, tmp_path):
+    door, hall = "lab/door", "lab/hall"
+    minute, t0 = 60_000, 1_704_067_200_000
+
+    def publish(readings):
+        for sensor, m in sorted(readings, key=lambda reading: reading[1]):
+            ms = t0 + m * minute
+            redis_client.xadd(stream_names(SHARDS)[shard_of(sensor, SHARDS)],
+                              {"sensor_id": sensor, "ts": str(ms), "value": "20.5"}, id=f"{ms}-{0 if sensor == door else 1}")
+
+    publish([(door, m) for m in range(60)] + [(hall, m) for m in range(90)])
+    run_job(spark, redis_url, tmp_path)
+    [fired] = alerts_in(redis_client)
+    assert (fired.sensor_id, fired.state) == (door, FIRING) and redis_client.hexists(SENSOR_STATS_HASH, door)
+
+    said = CliRunner().invoke(cli_app, ["retire", door], env={"REDIS_URL": redis_url})
+    assert said.exit_code == 0 and f"1 sensor(s) retired in tocsin:sensors at {redis_url}: {door}" in said.output
+    publish([(hall, 90), (door, 91)])  # the door sends one last reading after all
+    run_job(spark, redis_url, tmp_path)
+
+    fired_again, resolved = alerts_in(redis_client)
+    assert fired_again.id == fired.id
+    assert (resolved.state, resolved.fired_event_id, resolved.reason) == (RESOLVED, fired.event_id,
+                                                                          "retired in the sensor registry")
+    assert redis_client.hlen(ACTIVE_HASH) == 0 and not redis_client.hexists(SENSOR_STATS_HASH, door)
+    [(_, letter)] = redis_client.xrange(DEADLETTER_STREAM)
+    assert letter[b"sensor_id"] == door.encode() and b"tocsin retire --undo lab/door" in letter[b"_reason"]
+    with FakeSlack(channels={"#alerts": "C0ALERTS"}) as slack:
+        deliver_to_slack(redis_client, slack)
+        [post, reply] = slack.calls_to("chat.postMessage")
+        assert reply["thread_ts"] and "retired in the sensor registry" in reply["text"]
+
+    back = CliRunner().invoke(cli_app, ["retire", "--undo", door], env={"REDIS_URL": redis_url})
+    assert back.exit_code == 0 and redis_client.hget("tocsin:sensors", door) is None, "the entry only said retired"
