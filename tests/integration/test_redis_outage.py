@@ -13,18 +13,18 @@ import redis
 
 from alerts.notifier import GROUP, Notifier, slack_client
 from alerts.redis_sink import AlertSink
-from alerts.rules import default_rules
 from alerts.transition import ALERT_STREAM
-from detector.events import stream_names
-from detector.local_run import LocalDetector, read_all
 from detector.redis_server import EmbeddedRedis, connect
-from detector.registry import load_registry
 from simulator.publisher import publish_scenario
 from simulator.scenario_file import find_scenario
 from tests.integration.polling import wait_for
-from tests.integration.test_detector_job import alerts_in, counts_in
+from tests.integration.test_detector_job import counts_in
 from tests.integration.test_notifier import _alert
-from tests.integration.test_restart import SHARDS, start_detector
+from tests.integration.test_restart import (
+    SHARDS,
+    assert_same_as_one_uninterrupted_run,
+    start_detector,
+)
 from tests.slack_api import TOKEN, slack_api  # noqa: F401  (slack_api is a fixture)
 
 pytestmark = pytest.mark.integration
@@ -55,17 +55,6 @@ def stop_detector(process, tmp_path) -> str:
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0, output(tmp_path)[-3000:]
     return " ".join(output(tmp_path).split())
-
-
-def assert_same_as_one_uninterrupted_run(client) -> None:
-    """The alerts and model counts are those of the plain-Python run of the same events, each alert once."""
-    reference = LocalDetector(default_rules(), load_registry(client))
-    expected = reference.process(read_all(client, stream_names(SHARDS)))
-    alerts = alerts_in(client)
-    assert sorted(a.id for a in alerts) == sorted(t.id for t in expected.transitions), "no alert lost"
-    assert len({a.id for a in alerts}) == len(alerts), "none duplicated"
-    assert any(a.state == "firing" for a in alerts), "the spike fired"
-    assert counts_in(client) == {sensor: state.count for sensor, state in reference.states.items()}
 
 
 def test_the_detector_waits_out_a_redis_outage_and_goes_on_from_its_checkpoint(own_redis, tmp_path):
