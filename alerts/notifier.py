@@ -164,6 +164,10 @@ class Notifier:
                 idle_since = time.monotonic()
             elif max_idle_s is not None and time.monotonic() - idle_since >= max_idle_s:
                 break
+        if self._unrecorded:  # stopped while Redis was away: say what a later claim may post again
+            log.warning("notifier %s stopping with %d Slack post(s) Redis could not record (alerts %s): the "
+                        "notifier that claims them will post them again", self.consumer, len(self._unrecorded),
+                        ", ".join(transition.id for _, transition, _ in self._unrecorded))
         log.info("notifier %s stopping after %d alerts", self.consumer, total)
         return total
 

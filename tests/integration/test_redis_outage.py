@@ -170,3 +170,13 @@ def test_a_redis_that_comes_back_empty_gets_the_consumer_group_again(tmp_path, s
             wait_for(lambda: len(slack_api.calls_to("chat.postMessage")) == 1, "the alert in Slack", 30)
             assert run.thread.is_alive()
         client.close()
+
+
+def test_stopped_during_the_outage_it_names_the_posts_redis_could_not_record(own_redis, slack_api, caplog):  # noqa: F811
+    client = connect(own_redis.url)
+    [alert] = AlertSink(client).write([_alert()])
+    client.close()
+    slack_api.state.before_answer = lambda method: own_redis.stop() if method == "chat.postMessage" else None
+    with caplog.at_level(logging.WARNING), Running(_notifier(own_redis.url, slack_api)):
+        wait_for(lambda: "is unreachable" in caplog.text, "the notifier to notice the outage", 30)
+    assert f"1 Slack post(s) Redis could not record (alerts {alert.id})" in caplog.text
