@@ -29,6 +29,7 @@ class BusWatch:
         self.client, self.streams, self.on_batch = client, list(streams), on_batch
         self.silence = BusSilence(self.streams, rules)
         self.sink = AlertSink(client)
+        self.newest: dict[str, str | None] = {}  # each stream's newest entry id at the last poll (None: empty)
         self._take_up_active()
 
     def _take_up_active(self) -> None:
@@ -39,12 +40,16 @@ class BusWatch:
                 self.silence.firing(rule.name, json.loads(raw)["event_id"])
 
     def poll(self) -> list[AlertTransition]:
-        """Look at the bus now; write and report the alerts that fire or resolve, and return the new ones."""
+        """Look at the bus now (each stream's newest entry: `newest`); write and report the alerts that fire or resolve.
+
+        Returns the new ones.
+        """
+        seconds, micros = self.client.time()  # first: an entry added after it is not in the future
+        self.newest = dict(zip(self.streams, newest_ids(self.client, self.streams)))
+        ids = [entry_id for entry_id in self.newest.values() if entry_id]
+        newest = max(ids, key=parse_entry_id) if ids else None
         if not self.silence.rules:
             return []
-        seconds, micros = self.client.time()  # first: an entry added after it is not in the future
-        ids = [entry_id for entry_id in newest_ids(self.client, self.streams) if entry_id]
-        newest = max(ids, key=parse_entry_id) if ids else None
         transitions = self.silence.observe(newest, seconds * 1_000 + micros // 1_000)
         new = self.sink.write(transitions) if transitions else []
         if new and self.on_batch is not None:

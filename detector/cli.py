@@ -86,6 +86,8 @@ def detect(
     log_dir: Path = typer.Option(Path("var/log"), help="Where Spark's log goes."),
     state_buckets: int = typer.Option(64, min=1, help="Groups of sensors in Spark state (spread over executors); "
                                       "fixed for the life of a checkpoint."),
+    metrics_port: Optional[int] = typer.Option(None, min=1, max=65535, help="Serve Prometheus metrics at "
+                                               "http://HOST:PORT/metrics (batches, rows, lag, alerts, outages)."),
 ) -> None:
     """Run the detector job until stopped (Ctrl-C or SIGTERM stop it cleanly).
 
@@ -113,24 +115,34 @@ def detect(
                                     max_records_per_trigger=max_records_per_trigger,
                                     starting_offsets=starting_offsets.value, model=settings,
                                     state_buckets=state_buckets)
-            serve(config, ruleset, master, log_dir, stop, target.revive)
+            serve(config, ruleset, master, log_dir, stop, target.revive, metrics_port)
     except (RedisUnavailable, BadOption) as exc:
         fail(str(exc))
 
 
-def serve(config, ruleset, master: str, log_dir: Path, stop, revive=None) -> None:
+def serve(config, ruleset, master: str, log_dir: Path, stop, revive=None, metrics_port: int | None = None) -> None:
     """Run the job in this process, printing alerts as they fire, until stopped."""
     from detector.console import BatchPrinter
+    from detector.metrics import DetectorMetrics
     from detector.runner import run_detector
 
     from detector.spark import submitted
+
+    metrics = None
+    if metrics_port is not None:
+        metrics = DetectorMetrics()
+        try:
+            metrics.serve(metrics_port)
+        except OSError as exc:
+            fail(f"--metrics-port {metrics_port}: cannot serve metrics there: {exc}")
+        console.print(f"Metrics: http://0.0.0.0:{metrics_port}/metrics (Prometheus)")
 
     where = master or ("spark-submit's master" if submitted() else "local[*]")
     console.print(f"Detector: reading {', '.join(config.streams)} on {where}; checkpoint {config.checkpoint}; "
                   f"Spark log in {log_dir / 'spark.log'}. Ctrl-C stops.")
     printer = BatchPrinter(console)
     restarts = run_detector(config, ruleset, master=master, log_dir=log_dir, on_batch=printer, stop=stop,
-                            revive=revive)
+                            revive=revive, metrics=metrics)
     outages = f"; restarted after {restarts} Redis outage{'s' if restarts > 1 else ''}" if restarts else ""
     console.print(f"Stopped after {printer.batches} micro-batches: {len(printer.alerts)} alert transitions, "
                   f"{printer.dead_letters} dead letters{outages}.")

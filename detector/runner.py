@@ -18,6 +18,7 @@ from pyspark.errors import StreamingQueryException
 from alerts.rules import RuleSet
 from detector.bus_watch import BusWatch, newest_ids
 from detector.job import DetectorConfig, start_detector
+from detector.metrics import DetectorMetrics
 from detector.redis_outage import OUTAGE_ERRORS, outage_in, wait_for_redis
 from detector.redis_server import EmbeddedRedis, connect, redacted
 from detector.registry import load_registry
@@ -69,16 +70,31 @@ def stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
-def caught_up(query, client, streams: list[str]) -> bool:
-    """Whether the query's last finished micro-batch reached the current end of every stream."""
-    progress = query.lastProgress
+def end_offsets(progress: dict | None) -> dict[str, str] | None:
+    """The last id read on each stream, from a query progress report; None before the first batch."""
     if not progress or not progress.get("sources"):
-        return False
+        return None
     end = progress["sources"][0].get("endOffset")
     end = json.loads(end) if isinstance(end, str) else end
-    done = (end or {}).get("streams", {})
+    return (end or {}).get("streams", {})
+
+
+def caught_up(query, client, streams: list[str]) -> bool:
+    """Whether the query's last finished micro-batch reached the current end of every stream."""
+    done = end_offsets(query.lastProgress)
+    if done is None:
+        return False
     newest = newest_ids(client, streams)
     return all(found is None or done.get(name) == found for name, found in zip(streams, newest))
+
+
+def _watch(query, bus: BusWatch, metrics: DetectorMetrics | None) -> None:
+    """Between micro-batches: the bus's silence, and the figures of the batch that just ended."""
+    bus.poll()
+    if metrics is None:
+        return
+    metrics.on_progress(query.recentProgress)
+    metrics.on_lag(bus.newest, end_offsets(query.lastProgress))
 
 
 class _Stopping(logging.Filter):
@@ -120,7 +136,7 @@ class QueryEnd(NamedTuple):
 def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir: Path,
                  on_batch: Callable[[BatchReport], None] | None = None,
                  stop: threading.Event | None = None, until: Callable[[object], bool] | None = None,
-                 spark=None, revive: Callable[[], None] | None = None) -> int:
+                 spark=None, revive: Callable[[], None] | None = None, metrics: DetectorMetrics | None = None) -> int:
     """Run the query until `stop` is set, `until(query)` is true, or (availableNow) the input is drained.
 
     When Redis becomes unreachable the query stops where its checkpoint is; this waits until Redis
@@ -128,18 +144,21 @@ def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir
     starts the query again from the checkpoint, so nothing is lost or doubled. When the sensor
     registry changes (checked every `config.registry_check_s`), the query restarts the same way with
     the new one. Any other failure raises. With no `spark` given, a session for `master` is built
-    here and stopped at the end. Returns how many times the query was restarted after an outage.
+    here and stopped at the end. `metrics` gets the job's figures. Returns how many times the query was
+    restarted after an outage.
     """
     client = connect(config.redis_url)
     own_session = spark is None
     spark = spark or build_session(master, log_dir=log_dir)
     stop = stop or threading.Event()
     outages = 0
+    if metrics is not None:
+        on_batch = _both(metrics.on_batch, on_batch)
     try:
         bus = BusWatch(client, config.streams, rules, on_batch)
         while not stop.is_set():
             try:
-                end = _run_query(spark, config, rules, client, on_batch, stop, until, bus)
+                end = _run_query(spark, config, rules, client, on_batch, stop, until, bus, metrics)
             except OUTAGE_ERRORS as exc:  # reading the registry, outside the query
                 end = QueryEnd("outage", str(exc) or type(exc).__name__)
             if end.why == "done":
@@ -150,6 +169,10 @@ def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir
                 if not wait_for_redis(probe, stop, where=redacted(config.redis_url), reason=end.reason):
                     break
                 outages += 1
+                if metrics is not None:
+                    metrics.outages.inc()
+            if metrics is not None:
+                metrics.restarts.labels(end.why).inc()
             log.warning("restarting the detector query from its checkpoint %s", config.checkpoint)
     finally:
         client.close()
@@ -158,8 +181,17 @@ def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir
     return outages
 
 
+def _both(first: Callable[[BatchReport], None], then: Callable[[BatchReport], None] | None):
+    """One on_batch callback that calls `first`, then `then` (if any)."""
+    def report(batch: BatchReport) -> None:
+        first(batch)
+        if then is not None:
+            then(batch)
+    return report
+
+
 def _run_query(spark, config: DetectorConfig, rules: RuleSet, client, on_batch, stop: threading.Event,
-               until: Callable[[object], bool] | None, bus: BusWatch) -> QueryEnd:
+               until: Callable[[object], bool] | None, bus: BusWatch, metrics: DetectorMetrics | None) -> QueryEnd:
     """Run one query, with the registry as it is now, to its end; any failure but an outage raises RuntimeError.
 
     Between micro-batches, the driver also judges whether the bus as a whole went silent (`bus`).
@@ -174,7 +206,7 @@ def _run_query(spark, config: DetectorConfig, rules: RuleSet, client, on_batch, 
                 query.awaitTermination(0.5)
             except StreamingQueryException:
                 break  # read below, whichever way the loop saw the query end
-            bus.poll()
+            _watch(query, bus, metrics)
             if time.monotonic() - checked >= config.registry_check_s:
                 checked = time.monotonic()
                 now = load_registry(client)
@@ -183,6 +215,8 @@ def _run_query(spark, config: DetectorConfig, rules: RuleSet, client, on_batch, 
                     return QueryEnd("registry")
     finally:
         stop_between_batches(query)
+        if metrics is not None:  # the batches that ended since the last look, before the query failed or stopped
+            metrics.on_progress(query.recentProgress)
     failure = query.exception()
     if failure is None:
         return QueryEnd("done")

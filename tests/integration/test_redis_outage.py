@@ -7,18 +7,20 @@ import os
 import re
 import signal
 import threading
+import urllib.request
 
 import pytest
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 
 from alerts.notifier import GROUP, Notifier, slack_client
 from alerts.redis_sink import AlertSink
 from alerts.transition import ALERT_STREAM
-from detector.redis_server import EmbeddedRedis, connect
+from detector.redis_server import EmbeddedRedis, connect, free_port
 from simulator.publisher import publish_scenario
 from simulator.scenario_file import find_scenario
 from tests.integration.polling import wait_for
-from tests.integration.test_detector_job import counts_in
+from tests.integration.test_detector_job import alerts_in, counts_in
 from tests.integration.test_notifier import _alert
 from tests.integration.test_restart import (
     SHARDS,
@@ -60,7 +62,8 @@ def stop_detector(process, tmp_path) -> str:
 def test_the_detector_waits_out_a_redis_outage_and_goes_on_from_its_checkpoint(own_redis, tmp_path):
     client = connect(own_redis.url)
     total = publish_scenario(client, find_scenario("spike"), shards=SHARDS).events
-    detector = start_detector(own_redis.url, tmp_path)
+    port = free_port()
+    detector = start_detector(own_redis.url, tmp_path, "--metrics-port", str(port))
     try:
         wait_for(lambda: scored(client) >= 300, "the detector to score some events")
         own_redis.stop()  # a restart for maintenance, a failover: the job sees a refused connection
@@ -68,12 +71,28 @@ def test_the_detector_waits_out_a_redis_outage_and_goes_on_from_its_checkpoint(o
         assert detector.poll() is None, output(tmp_path)[-3000:]
         own_redis.start()
         wait_for(lambda: scored(client) == total, "the detector to catch up after the outage")
+        wait_for(lambda: scrape(port).get("tocsin_input_rows_total", 0) >= total, "the metrics to count it all", 30)
+        figures = scrape(port)
     finally:
         printed = stop_detector(detector, tmp_path)
     assert "answers again" in printed and "restarting the detector query from its checkpoint" in printed
     assert "restarted after 1 Redis outage" in printed
     assert_same_as_one_uninterrupted_run(client)
+    assert figures["tocsin_redis_outages_total"] == 1.0
+    assert figures['tocsin_query_restarts_total{why="outage"}'] == 1.0
+    assert figures["tocsin_lag_seconds"] == 0.0, "caught up"
+    assert sum(value for name, value in figures.items() if name.startswith("tocsin_alert_transitions_total")) \
+        == len(alerts_in(client))
     client.close()
+
+
+def scrape(port: int) -> dict[str, float]:
+    """The detector's /metrics as {'name{label="value"}': value}, as Prometheus would read them."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    return {sample.name + ("{" + ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items())) + "}"
+                           if sample.labels else ""): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
 def test_the_detector_restarts_its_embedded_redis_when_it_dies(tmp_path):

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 SHARDS = 2
 
 
-def start_detector(redis_url: str | None, tmp_path) -> subprocess.Popen:
+def start_detector(redis_url: str | None, tmp_path, *options: str) -> subprocess.Popen:
     """`tocsin detect` as a user runs it, in its own process group (Python driver + its JVM).
 
     With no `redis_url`, REDIS_URL is unset and the detector starts its embedded redis-server.
@@ -35,7 +35,7 @@ def start_detector(redis_url: str | None, tmp_path) -> subprocess.Popen:
     return subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "tocsin"), "detect", "--master", "local[2]",
          "--shards", str(SHARDS), "--checkpoint", str(tmp_path / "checkpoint"), "--log-dir", str(tmp_path / "log"),
-         "--trigger", "500ms", "--max-records-per-trigger", "150"],
+         "--trigger", "500ms", "--max-records-per-trigger", "150", *options],
         env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
