@@ -28,6 +28,8 @@ def notify(
     max_idle: float = typer.Option(None, "--max-idle", min=0.0, help="Exit after this many seconds without "
                                    "alerts. Default: run until SIGTERM or Ctrl-C."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every delivery."),
+    metrics_port: int = typer.Option(None, "--metrics-port", min=1, max=65535, help="Serve Prometheus metrics "
+                                     "at http://HOST:PORT/metrics (posts, failures, Redis outages)."),
 ) -> None:
     """Deliver alerts from the Redis alert stream to Slack, each once, then XACK them.
 
@@ -43,6 +45,8 @@ def notify(
                                              claim_idle_s=claim_idle)
         notifier = Notifier.from_settings(settings)
         notifier.start()
+        if metrics_port is not None:
+            serve_metrics(notifier.metrics, metrics_port)
     except (SettingsError, NotifierRefused, RedisUnavailable) as exc:
         typer.echo(f"tocsin notify: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -58,3 +62,12 @@ def notify(
             signal.signal(signum, handler)
         notifier.client.close()
     typer.echo(f"tocsin notify: stopped after {total} alerts", err=True)
+
+
+def serve_metrics(metrics, port: int) -> None:
+    """Serve the notifier's metrics on `port`; a port taken is a setting error."""
+    try:
+        metrics.serve(port)
+    except OSError as exc:
+        raise SettingsError(f"--metrics-port {port}: cannot serve metrics there: {exc}") from None
+    typer.echo(f"tocsin notify: metrics at http://0.0.0.0:{port}/metrics (Prometheus)", err=True)

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
+from alerts.notifier_metrics import NotifierMetrics
 from alerts.notifier_settings import NotifierSettings
 from alerts.slack_message import SlackMessage, firing_message, resolved_original, resolved_reply
 from alerts.slack_posts import PostLog, SlackPost
@@ -75,8 +76,10 @@ class Notifier:
     """One consumer of the alert stream posting to Slack; `start()` once, then `run()` or `process_once()`."""
 
     def __init__(self, *, client: redis.Redis, slack: WebClient, default_channel: str,
-                 consumer: str = "notifier-1", claim_idle_ms: int = 60_000, batch_size: int = 50) -> None:
+                 consumer: str = "notifier-1", claim_idle_ms: int = 60_000, batch_size: int = 50,
+                 metrics: NotifierMetrics | None = None) -> None:
         self.client = client
+        self.metrics = metrics or NotifierMetrics()  # kept even when nobody serves them: a few counters
         self.slack = slack
         self.default_channel = default_channel
         self.consumer = consumer
@@ -88,11 +91,11 @@ class Notifier:
         self._unrecorded: list[tuple[bytes, AlertTransition, SlackPost]] = []
 
     @classmethod
-    def from_settings(cls, settings: NotifierSettings) -> "Notifier":
+    def from_settings(cls, settings: NotifierSettings, metrics: NotifierMetrics | None = None) -> "Notifier":
         """A notifier wired from validated settings (connects to Redis, fails clearly if unreachable)."""
         slack = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         return cls(client=connect(settings.redis_url), slack=slack, default_channel=settings.slack_channel,
-                   consumer=settings.consumer, claim_idle_ms=round(settings.claim_idle_s * 1000))
+                   consumer=settings.consumer, claim_idle_ms=round(settings.claim_idle_s * 1000), metrics=metrics)
 
     def start(self) -> None:
         """Check the token with auth.test and create the consumer group; NotifierRefused if Slack says no."""
@@ -127,6 +130,7 @@ class Notifier:
             try:
                 self._settle(entry_id, fields)
             except TransientFailure as exc:
+                self.metrics.failed("transient")
                 # Slack is struggling: the rest of the batch waits with this entry, in order, for a later claim.
                 log.warning("alert entry %s not delivered yet, will retry after %d ms: %s",
                             _text(entry_id), self.claim_idle_ms, exc)
@@ -149,6 +153,7 @@ class Notifier:
                 probe = lambda: self.client.exists(ALERT_STREAM)  # noqa: E731  (PING passes while Redis loads)
                 if not wait_for_redis(probe, stop_event, where=address(self.client), reason=str(exc)):
                     break
+                self.metrics.outages.inc()
                 idle_since = time.monotonic()
                 continue
             except redis.ResponseError as exc:
@@ -221,6 +226,7 @@ class Notifier:
         self.posts.record(pipe, transition, post)
         pipe.xack(ALERT_STREAM, GROUP, entry_id)
         pipe.execute()
+        self.metrics.delivered(transition.state)
 
     def _record_unrecorded(self) -> int:
         """Record the posts Redis was not there to record (both writes are idempotent); how many."""
@@ -262,6 +268,7 @@ class Notifier:
     def _undeliverable(self, entry_id, fields, error: str) -> None:
         """Park the entry with its error on UNDELIVERABLE_STREAM and XACK it, so the stream moves on."""
         log.error("alert entry %s is undeliverable, moved to %s: %s", _text(entry_id), UNDELIVERABLE_STREAM, error)
+        self.metrics.failed("undeliverable")
         parked = {_text(k): _text(v) for k, v in fields.items()}
         parked.update(_error=error, _entry_id=_text(entry_id), _consumer=self.consumer)
         pipe = self.client.pipeline(transaction=True)

@@ -1,4 +1,4 @@
-"""The detector's live figures for Prometheus: what it read and raised, how fast, how far behind, what it rode out.
+"""Live figures for Prometheus; the detector's: what it read and raised, how fast, how far behind, what it rode out.
 
 `tocsin detect --metrics-port 9108` serves them at http://HOST:9108/metrics. The driver feeds them: each
 finished micro-batch's progress (Spark's own report), each batch report (alerts, dead letters), the
@@ -15,8 +15,24 @@ from detector.stream_offsets import NOTHING_READ, parse_entry_id
 BATCH_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 
-class DetectorMetrics:
-    """One job's metrics, in a registry of their own.
+class Metrics:
+    """A process's metrics in a registry of their own, served over HTTP for Prometheus to scrape."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+
+    def value(self, name: str, labels: dict[str, str] | None = None) -> float | None:
+        """One sample's value, by its exposed name (for tests and people at a prompt)."""
+        return self.registry.get_sample_value(name, labels or {})
+
+    def serve(self, port: int, addr: str = "0.0.0.0"):
+        """Serve /metrics on `port` in a background thread; returns the server (shutdown() stops it)."""
+        server, _thread = start_http_server(port, addr=addr, registry=self.registry)
+        return server
+
+
+class DetectorMetrics(Metrics):
+    """One job's metrics.
 
     >>> metrics = DetectorMetrics()
     >>> metrics.on_progress([{"batchId": 3, "timestamp": "2026-11-24T04:00:00.000Z", "numInputRows": 501,
@@ -26,7 +42,8 @@ class DetectorMetrics:
     """
 
     def __init__(self) -> None:
-        self.registry = registry = CollectorRegistry()
+        super().__init__()
+        registry = self.registry
         self.batches = Counter("tocsin_batches", "Micro-batches that read something", registry=registry)
         self.input_rows = Counter("tocsin_input_rows", "Rows the source read: stream entries, and one clock tick "
                                   "per micro-batch", registry=registry)
@@ -80,12 +97,3 @@ class DetectorMetrics:
         lags = [parse_entry_id(last)[0] - parse_entry_id(read.get(stream) or NOTHING_READ)[0]
                 for stream, last in newest.items() if last]
         self.lag.set(max([0, *lags]) / 1000.0)
-
-    def value(self, name: str, labels: dict[str, str] | None = None) -> float | None:
-        """One sample's value, by its exposed name (for tests and people at a prompt)."""
-        return self.registry.get_sample_value(name, labels or {})
-
-    def serve(self, port: int, addr: str = "0.0.0.0"):
-        """Serve /metrics on `port` in a background thread; returns the server (shutdown() stops it)."""
-        server, _thread = start_http_server(port, addr=addr, registry=self.registry)
-        return server

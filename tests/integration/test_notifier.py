@@ -152,6 +152,24 @@ def test_a_permanent_error_parks_the_alert_and_the_stream_moves_on(redis_client,
     assert _pending(redis_client) == 0
 
 
+def test_the_metrics_count_deliveries_by_state_and_failures_by_kind(redis_client, slack_api, notifier):  # noqa: F811
+    delivering = notifier(claim_idle_ms=20)
+    fired = _alert()
+    AlertSink(redis_client).write([fired, _alert(sensor_id="t2", channel="#nowhere")])
+    slack_api.fail_next(3, status=500)  # the first alert: the first try and both retries
+    assert delivering.process_once() == 0
+    time.sleep(0.05)
+    assert delivering.process_once() == 2
+    AlertSink(redis_client).write([_alert(state="resolved", event_id="2-0", fired_event_id=fired.event_id)])
+    assert delivering.process_once() == 1
+    metrics = delivering.metrics
+    assert metrics.value("tocsin_slack_posts_total", {"state": "firing"}) == 1.0
+    assert metrics.value("tocsin_slack_posts_total", {"state": "resolved"}) == 1.0
+    assert metrics.value("tocsin_slack_failures_total", {"kind": "transient"}) == 1.0
+    assert metrics.value("tocsin_slack_failures_total", {"kind": "undeliverable"}) == 1.0
+    assert metrics.value("tocsin_slack_last_delivery_timestamp_seconds") > time.time() - 60
+
+
 def test_a_malformed_entry_is_parked_with_the_reason(redis_client, slack_api, notifier):  # noqa: F811
     redis_client.xadd(ALERT_STREAM, {"rule": "spike", "ts": "yesterday"})
     assert notifier().process_once() == 1

@@ -151,6 +151,7 @@ def test_the_notifier_waits_out_a_redis_outage_and_delivers_what_comes_after(own
         AlertSink(client).write([_alert(event_id="2-0", sensor_id="t2")])
         wait_for(lambda: len(slack_api.calls_to("chat.postMessage")) == 2, "the second alert in Slack", 30)
         assert run.thread.is_alive()
+        assert run.notifier.metrics.value("tocsin_notifier_redis_outages_total") == 1.0
     assert client.xpending(ALERT_STREAM, GROUP)["pending"] == 0
     client.close()
 
