@@ -60,7 +60,7 @@ class SensorRegistry:
 
 
 def load_registry(client) -> SensorRegistry:
-    """Read the registry hash from Redis once, at job start."""
+    """Read the registry hash from Redis (when the job starts, and at each of its registry checks)."""
     return SensorRegistry.from_hash(client.hgetall(REGISTRY_HASH))
 
 
