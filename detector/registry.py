@@ -67,25 +67,31 @@ def load_registry(client) -> SensorRegistry:
 def set_retired(client, sensor_ids: list[str], retired: bool = True) -> list[str]:
     """Mark sensors retired in the registry (or not, with `retired=False`); returns those whose entry changed.
 
-    A sensor with no entry gets one that only says it is retired; undoing that removes the entry.
+    A sensor with no entry gets one that only says it is retired; undoing that removes the entry. Each
+    entry is rewritten under WATCH, so a registry write racing with this one is not lost.
     """
-    changed = []
-    for sensor_id in sensor_ids:
-        raw = client.hget(REGISTRY_HASH, sensor_id)
-        try:
-            meta = json.loads(raw) if raw else {}
-        except ValueError:
-            meta = {}
-        meta = meta if isinstance(meta, dict) else {}
-        if (meta.get("retired") is True) == retired:
-            continue
-        if retired:
-            meta["retired"] = True
-        else:
-            meta.pop("retired", None)
-        if meta:
-            client.hset(REGISTRY_HASH, sensor_id, json.dumps(meta, ensure_ascii=False))
-        else:
-            client.hdel(REGISTRY_HASH, sensor_id)
-        changed.append(sensor_id)
-    return changed
+    return [sensor_id for sensor_id in sensor_ids
+            if client.transaction(lambda pipe, sensor_id=sensor_id: _mark(pipe, sensor_id, retired), REGISTRY_HASH,
+                                  value_from_callable=True)]
+
+
+def _mark(pipe, sensor_id: str, retired: bool) -> bool:
+    """One entry's change, inside `client.transaction`: read while watched, then MULTI; whether it changed."""
+    raw = pipe.hget(REGISTRY_HASH, sensor_id)
+    try:
+        meta = json.loads(raw) if raw else {}
+    except ValueError:
+        meta = {}
+    meta = meta if isinstance(meta, dict) else {}
+    if (meta.get("retired") is True) == retired:
+        return False
+    if retired:
+        meta["retired"] = True
+    else:
+        meta.pop("retired", None)
+    pipe.multi()
+    if meta:
+        pipe.hset(REGISTRY_HASH, sensor_id, json.dumps(meta, ensure_ascii=False))
+    else:
+        pipe.hdel(REGISTRY_HASH, sensor_id)
+    return True
