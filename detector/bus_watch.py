@@ -22,15 +22,21 @@ def newest_ids(client, streams: Sequence[str]) -> list[str | None]:
 
 
 class BusWatch:
-    """Polled by the driver between micro-batches; writes a silent bus's alerts like the job's own."""
+    """Polled by the driver between micro-batches; writes a silent bus's alerts like the job's own.
+
+    With `judge` False it only follows the streams' newest entries: a run over what is there
+    (`availableNow`) is not watching the bus, and a recording hours old is no outage.
+    """
 
     def __init__(self, client, streams: Sequence[str], rules: RuleSet,
-                 on_batch: Callable[[BatchReport], None] | None = None) -> None:
+                 on_batch: Callable[[BatchReport], None] | None = None, *, judge: bool = True) -> None:
         self.client, self.streams, self.on_batch = client, list(streams), on_batch
         self.silence = BusSilence(self.streams, rules)
+        self.judge = judge and bool(self.silence.rules)  # False: only follow the newest entries (for the lag)
         self.sink = AlertSink(client)
         self.newest: dict[str, str | None] = {}  # each stream's newest entry id at the last poll (None: empty)
-        self._take_up_active()
+        if self.judge:
+            self._take_up_active()
 
     def _take_up_active(self) -> None:
         """Alerts an earlier run fired on this bus and did not resolve: this run resolves them."""
@@ -48,7 +54,7 @@ class BusWatch:
         self.newest = dict(zip(self.streams, newest_ids(self.client, self.streams)))
         ids = [entry_id for entry_id in self.newest.values() if entry_id]
         newest = max(ids, key=parse_entry_id) if ids else None
-        if not self.silence.rules:
+        if not self.judge:
             return []
         transitions = self.silence.observe(newest, seconds * 1_000 + micros // 1_000)
         new = self.sink.write(transitions) if transitions else []

@@ -17,7 +17,7 @@ from pyspark.errors import StreamingQueryException
 
 from alerts.rules import RuleSet
 from detector.bus_watch import BusWatch, newest_ids
-from detector.job import DetectorConfig, start_detector
+from detector.job import DetectorConfig, start_detector, trigger_args
 from detector.metrics import DetectorMetrics
 from detector.redis_outage import OUTAGE_ERRORS, outage_in, wait_for_redis
 from detector.redis_server import EmbeddedRedis, connect, redacted
@@ -155,7 +155,8 @@ def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir
     if metrics is not None:
         on_batch = _both(metrics.on_batch, on_batch)
     try:
-        bus = BusWatch(client, config.streams, rules, on_batch)
+        watching = "availableNow" not in trigger_args(config.trigger)  # a run over what is there is no watch
+        bus = BusWatch(client, config.streams, rules, on_batch, judge=watching)
         while not stop.is_set():
             try:
                 end = _run_query(spark, config, rules, client, on_batch, stop, until, bus, metrics)

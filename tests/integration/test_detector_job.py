@@ -250,3 +250,13 @@ def test_a_retired_sensor_s_silence_resolves_and_the_job_forgets_it(spark, redis
 
     back = CliRunner().invoke(cli_app, ["retire", "--undo", door], env={"REDIS_URL": redis_url})
     assert back.exit_code == 0 and redis_client.hget("tocsin:sensors", door) is None, "the entry only said retired"
+
+
+def test_a_run_over_what_is_there_does_not_call_an_old_recording_a_silent_bus(spark, redis_url, redis_client, tmp_path):
+    rules = parse_rules('rules: [{name: bus-down, when: {silent_for: 1s}}]')
+    publish_scenario(redis_client, find_scenario("spike"), shards=SHARDS)
+    time.sleep(1.5)  # the recording is older than the rule's limit by the time the job starts
+    config = DetectorConfig(redis_url=redis_url, streams=stream_names(SHARDS), checkpoint=str(tmp_path / "job"),
+                            trigger="availableNow")
+    run_detector(config, rules, master="local[2]", log_dir=tmp_path / "log", spark=spark)
+    assert [a.sensor_id for a in alerts_in(redis_client) if a.sensor_id.startswith("tocsin:")] == []
