@@ -54,12 +54,12 @@ def resolved_reply(resolved: AlertTransition) -> SlackMessage:
     '[RESOLVED] spike on t1 at 2023-11-14T22:14:20.000Z: value 11.5'
     """
     # A silent bus's or a retired sensor's resolve has no reading; every resolve may say why it came.
-    said = [] if math.isnan(resolved.value) else [f"value {number(resolved.value)}"]
-    said += [resolved.reason] if resolved.reason else []
-    text = f"[RESOLVED] {resolved.rule} on {resolved.sensor_id} at {utc_iso(resolved.ts)}" + (
-        f": {'; '.join(said)}" if said else "")
-    line = f"{RESOLVED_EMOJI} *Resolved* `{escape(resolved.rule)}` on `{escape(resolved.sensor_id)}` " + (
-        f"at {utc_iso(resolved.ts)}" + (f", {escape('; '.join(said))}" if said else ""))
+    parts = [] if math.isnan(resolved.value) else [f"value {number(resolved.value)}"]
+    said = "; ".join(parts + ([resolved.reason] if resolved.reason else []))
+    when = f"at {utc_iso(resolved.ts)}"
+    text = f"[RESOLVED] {resolved.rule} on {resolved.sensor_id} {when}" + (f": {said}" if said else "")
+    line = (f"{RESOLVED_EMOJI} *Resolved* `{escape(resolved.rule)}` on `{escape(resolved.sensor_id)}` {when}"
+            + (f", {escape(said)}" if said else ""))
     return SlackMessage(text=text, blocks=(_section(line), _id_context(resolved)))
 
 

@@ -69,16 +69,19 @@ class DetectorMetrics(Metrics):
         if report.new_dead_letters:
             self.dead_letters.inc(len(report.new_dead_letters))
 
+    def is_new(self, progress: dict | None) -> bool:
+        """Whether a progress report is later than every one taken in so far."""
+        return bool(progress) and (progress.get("timestamp") or "") > self._seen
+
     def on_progress(self, reports: list[dict]) -> None:
         """Take in the query's recent progress reports, each once (an idle trigger reads nothing: no batch).
 
         Spark keeps the last hundred; the driver looks every half second, so none is missed between looks.
         """
         for progress in reports:
-            stamp = progress.get("timestamp") or ""
-            if stamp <= self._seen:  # ISO-8601 in UTC, one format: the text orders as the time does
+            if not self.is_new(progress):  # ISO-8601 in UTC, one format: the text orders as the time does
                 continue
-            self._seen = stamp
+            self._seen = progress["timestamp"]
             rows = progress.get("numInputRows") or 0
             if not rows:
                 continue
