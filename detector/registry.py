@@ -64,6 +64,37 @@ def load_registry(client) -> SensorRegistry:
     return SensorRegistry.from_hash(client.hgetall(REGISTRY_HASH))
 
 
+def write_entries(client, entries: dict[str, dict]) -> list[str]:
+    """Write registry entries (sensor id -> metadata), keeping the mark of a sensor retired by hand; returns those kept retired.
+
+    A publisher rewrites its fleet's entries on every run; a sensor an operator took out of service
+    (`tocsin retire`) stays out until `tocsin retire --undo`. The hash is written under WATCH, so a
+    `tocsin retire` racing with it is not lost either.
+    """
+    if not entries:
+        return []
+    ids = list(entries)
+
+    def write(pipe) -> list[str]:
+        kept = [sensor_id for sensor_id, raw in zip(ids, pipe.hmget(REGISTRY_HASH, ids), strict=True)
+                if _entry(raw).get("retired") is True]
+        mapping = {sensor_id: {**meta, "retired": True} if sensor_id in kept else meta for sensor_id, meta in entries.items()}
+        pipe.multi()
+        pipe.hset(REGISTRY_HASH, mapping={k: json.dumps(v, ensure_ascii=False) for k, v in mapping.items()})
+        return kept
+
+    return client.transaction(write, REGISTRY_HASH, value_from_callable=True)
+
+
+def _entry(raw) -> dict:
+    """A raw registry entry (JSON, or None) as a dict; {} when missing or malformed."""
+    try:
+        meta = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def set_retired(client, sensor_ids: list[str], retired: bool = True) -> list[str]:
     """Mark sensors retired in the registry (or not, with `retired=False`); returns those whose entry changed.
 
@@ -77,12 +108,7 @@ def set_retired(client, sensor_ids: list[str], retired: bool = True) -> list[str
 
 def _mark(pipe, sensor_id: str, retired: bool) -> bool:
     """One entry's change, inside `client.transaction`: read while watched, then MULTI; whether it changed."""
-    raw = pipe.hget(REGISTRY_HASH, sensor_id)
-    try:
-        meta = json.loads(raw) if raw else {}
-    except ValueError:
-        meta = {}
-    meta = meta if isinstance(meta, dict) else {}
+    meta = _entry(pipe.hget(REGISTRY_HASH, sensor_id))
     if (meta.get("retired") is True) == retired:
         return False
     if retired:

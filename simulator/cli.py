@@ -98,6 +98,10 @@ def run(
         client.close()
     console.print(f"{summary_line(summary)}; {summary.labels} label(s) on tocsin:labels"
                   + (f" and in {labels_out}" if labels_out else ""), markup=False)
+    if summary.retired:
+        console.print(f"{len(summary.retired)} sensor(s) stay retired in the registry, so the detector dead-letters "
+                      f"their events: {', '.join(summary.retired)} (`tocsin retire --undo SENSOR...` takes them back)",
+                      markup=False)
 
 
 @app.command()

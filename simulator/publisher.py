@@ -6,7 +6,6 @@ approximate MAXLEN trimming), either as fast as possible or paced at `speed` x r
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-from detector.registry import REGISTRY_HASH
+from detector.registry import REGISTRY_HASH, write_entries
 from simulator.fleet import SensorSpec
 from simulator.generator import SimEvent, generate, labels
 from simulator.labels import Label
@@ -29,12 +28,12 @@ __all__ = ["DEFAULT_MAXLEN", "EVENT_PREFIX", "LABELS_STREAM", "SENSORS_HASH", "P
            "publish_events", "publish_scenario", "write_labels", "write_registry"]
 
 
-def write_registry(client: redis.Redis, sensors: Iterable[SensorSpec]) -> int:
-    """Write each sensor's registry entry to the `tocsin:sensors` hash; returns how many."""
-    mapping = {s.sensor_id: json.dumps(s.registry_entry(), ensure_ascii=False) for s in sensors}
-    if mapping:
-        client.hset(SENSORS_HASH, mapping=mapping)
-    return len(mapping)
+def write_registry(client: redis.Redis, sensors: Iterable[SensorSpec]) -> list[str]:
+    """Write each sensor's registry entry to the `tocsin:sensors` hash; returns the sensors that stay retired.
+
+    A sensor retired by hand (`tocsin retire`) stays retired: a new run does not bring it back.
+    """
+    return write_entries(client, {s.sensor_id: s.registry_entry() for s in sensors})
 
 
 def write_labels(client: redis.Redis, truth: Iterable[Label], path: Path | None = None) -> int:
@@ -64,8 +63,8 @@ def publish_scenario(client: redis.Redis, scenario: Scenario, *, shards: int = 1
                      on_commit: Callable[[int, int | None], None] | None = None) -> PublishSummary:
     """A whole run: registry first (so the detector can enrich the first event), labels, then events."""
     plan = resolve(scenario)
-    write_registry(client, plan.sensors)
+    retired = write_registry(client, plan.sensors)
     written = write_labels(client, labels(plan), labels_out)
     summary = publish_events(client, generate(plan), shards=shards, maxlen=maxlen, speed=speed, on_commit=on_commit)
-    return replace(summary, labels=written)
+    return replace(summary, labels=written, retired=tuple(retired))
 

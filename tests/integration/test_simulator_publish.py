@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from detector.events import parse_event, shard_of, stream_names
-from detector.registry import SensorRegistry
+from detector.registry import SensorRegistry, set_retired
 from simulator.generator import generate, labels
 from simulator.labels import Label
 from simulator.publisher import LABELS_STREAM, SENSORS_HASH, publish_events, publish_scenario
@@ -88,3 +88,27 @@ def test_the_run_command_publishes_a_scenario_file(redis_url, redis_client, tmp_
     assert "120 events to tocsin:events:0, tocsin:events:1" in result.output
     assert sum(redis_client.xlen(name) for name in stream_names(2)) == 120
     assert (tmp_path / "labels.jsonl").read_text() == ""
+
+
+def test_a_sensor_retired_by_hand_stays_retired_when_its_scenario_runs_again(redis_url, redis_client, tmp_path):
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text("extends: spike\nname: tiny\nduration: 20s\nanomalies: []\n")
+    run = ["run", str(scenario), "--fast", "--redis-url", redis_url]
+    assert CliRunner().invoke(app, run).exit_code == 0
+    assert set_retired(redis_client, ["line-1/temperature"]) == ["line-1/temperature"]
+    redis_client.hset(SENSORS_HASH, "line-2/vibration", json.dumps({"type": "old", "retired": False}))
+
+    again = CliRunner().invoke(app, run)
+
+    assert again.exit_code == 0, again.output
+    assert ("1 sensor(s) stay retired in the registry, so the detector dead-letters their events: line-1/temperature"
+            in again.output)
+    registry = SensorRegistry.from_hash(redis_client.hgetall(SENSORS_HASH))
+    assert registry.retired == {"line-1/temperature"}
+    assert registry.info("line-1/temperature").type == "temperature", "the rest of the entry is rewritten"
+    assert registry.info("line-2/vibration").type == "vibration"
+    assert "retired" not in json.loads(redis_client.hget(SENSORS_HASH, "line-2/vibration"))
