@@ -14,15 +14,30 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from alerts.evaluation import Observation, RuleState
+from alerts.evaluation import Observation, RuleState, transition
 from alerts.rules import RuleSet, SensorInfo
 from alerts.silence import spoke, went_silent
-from alerts.transition import AlertTransition
+from alerts.transition import RESOLVED, AlertTransition
 from detector.arrivals import Arrivals
+from detector.events import stream_names
 from detector.stream_offsets import parse_entry_id
 
 # A whole bus quiet for less than this is a publisher restarting, not an outage worth a page.
 BUS_MIN_SILENCE_MS = 60_000
+
+
+def bus_name(streams: Sequence[str]) -> str:
+    """The name the bus's alerts go by: its streams, joined."""
+    return ", ".join(streams)
+
+
+def is_bus(sensor_id: str) -> bool:
+    """Whether `sensor_id` names the job's bus for some number of shards (not a sensor).
+
+    >>> is_bus("tocsin:events"), is_bus("tocsin:events:0, tocsin:events:1"), is_bus("tocsin:events:1"), is_bus("lab/door")
+    (True, True, False, False)
+    """
+    return sensor_id == bus_name(stream_names(sensor_id.count(", ") + 1))
 
 
 class BusSilence:
@@ -42,15 +57,37 @@ class BusSilence:
     ('resolved', '39000-0')
     """
 
-    def __init__(self, streams: Sequence[str], rules: RuleSet) -> None:
-        self.sensor = SensorInfo(sensor_id=", ".join(streams))
+    def __init__(self, streams: Sequence[str], rules: RuleSet, arrivals: Arrivals | None = None) -> None:
+        self.sensor = SensorInfo(sensor_id=bus_name(streams))
         self.rules = tuple(rule for rule in rules.for_sensor(self.sensor) if rule.when.silent_for is not None)
-        self.arrivals = Arrivals()
+        self._silence_rules = {rule.name: rule for rule in rules.rules if rule.when.silent_for is not None}
+        self.arrivals = arrivals or Arrivals()  # an earlier run's, so a bus silent at a restart is still judged
         self.states: dict[str, RuleState] = {}
 
     def firing(self, rule: str, fired_event_id: str) -> None:
         """Take up an alert an earlier run of the job fired on this bus (from the active-alert hash)."""
-        self.states[rule] = RuleState(firing=True, fired_event_id=fired_event_id)
+        if any(known.name == rule for known in self.rules):
+            self.states[rule] = RuleState(firing=True, fired_event_id=fired_event_id)
+
+    def left_behind(self, sensor_id: str, rule: str, fired_event_id: str, now_ms: int) -> AlertTransition | None:
+        """The resolve of a silence alert an earlier run fired on the bus under another name (`--shards` changed).
+
+        The bus is watched under its new name from now on, which fires again if it is still silent.
+        None when `sensor_id` is this bus or no bus, or the rule is no longer a silence rule.
+
+        >>> from alerts.rules import default_rules
+        >>> bus = BusSilence(["tocsin:events:0", "tocsin:events:1"], default_rules())
+        >>> bus.left_behind("tocsin:events", "silence", "1000-0", 90_000).reason
+        'the job now reads tocsin:events:0, tocsin:events:1'
+        >>> bus.left_behind("lab/door", "silence", "1000-0", 90_000) is None
+        True
+        """
+        found = self._silence_rules.get(rule)
+        if found is None or sensor_id == self.sensor.sensor_id or not is_bus(sensor_id):
+            return None
+        obs = Observation(sensor_id, fired_event_id, now_ms, math.nan, math.nan)
+        return transition(found, obs, SensorInfo(sensor_id=sensor_id), RESOLVED, fired_event_id=fired_event_id,
+                          why=f"the job now reads {self.sensor.sensor_id}")
 
     def observe(self, newest_id: str | None, now_ms: int) -> list[AlertTransition]:
         """The transitions at `now_ms` (Redis's clock), given the newest entry id on the streams (None: empty)."""

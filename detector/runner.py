@@ -9,11 +9,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import NamedTuple
 
 from pyspark.errors import StreamingQueryException
+from redis import RedisError
 
 from alerts.rules import RuleSet
 from detector.bus_watch import BusWatch, newest_ids
@@ -156,6 +157,7 @@ def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir
     outages = 0
     if metrics is not None:
         on_batch = _both(metrics.on_batch, on_batch)
+    bus = None
     try:
         watching = "availableNow" not in trigger_args(config.trigger)  # a run over what is there is no watch
         bus = BusWatch(client, config.streams, rules, on_batch, judge=watching)
@@ -182,6 +184,9 @@ def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir
                 metrics.restarts.labels(end.why).inc()
             log.warning("restarting the detector query from its checkpoint %s", config.checkpoint)
     finally:
+        if bus is not None:
+            with suppress(RedisError):  # Redis gone: the pace saved last is a few seconds old
+                bus.save()
         client.close()
         if own_session:
             spark.stop()

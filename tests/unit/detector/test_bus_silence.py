@@ -87,3 +87,28 @@ def test_an_alert_an_earlier_run_fired_is_resolved_by_an_entry_after_it_and_only
 
 def test_an_empty_bus_is_not_silent():
     assert BusSilence(STREAMS, default_rules()).observe(None, T0) == []
+
+
+def test_a_pace_learned_by_an_earlier_run_judges_a_bus_silent_at_the_restart():
+    before = BusSilence(STREAMS, default_rules())
+    last = steady(before, 60)
+    last_ms = int(last.split("-")[0])
+
+    restarted = BusSilence(STREAMS, default_rules(), arrivals=before.arrivals)
+    [fired] = restarted.observe(last, last_ms + 2 * BUS_MIN_SILENCE_MS)  # the first look, two minutes on
+    assert (fired.state, fired.event_id) == (FIRING, last)
+    fresh = BusSilence(STREAMS, default_rules())
+    assert fresh.observe(last, last_ms + 2 * BUS_MIN_SILENCE_MS) == [], "without it, nothing to judge by"
+
+
+def test_an_alert_left_firing_under_the_bus_name_for_other_shards_is_resolved_saying_why():
+    rules = parse_rules("rules:\n  - {name: quiet, when: {silent_for: 2m}}\n  - {name: hot, when: {value_above: 1}}\n")
+    bus = BusSilence(STREAMS, rules)
+    resolved = bus.left_behind("tocsin:events", "quiet", "1000-0", T0)
+    assert (resolved.rule, resolved.sensor_id, resolved.state) == ("quiet", "tocsin:events", RESOLVED)
+    assert (resolved.event_id, resolved.fired_event_id, resolved.ts) == ("1000-0", "1000-0", T0)
+    assert resolved.reason == "the job now reads tocsin:events:0, tocsin:events:1"
+    assert bus.left_behind(", ".join(STREAMS), "quiet", "1000-0", T0) is None, "this bus takes it up instead"
+    assert bus.left_behind("tocsin:events:1", "quiet", "1000-0", T0) is None, "a stream alone is no bus name"
+    assert bus.left_behind("tocsin:events", "hot", "1000-0", T0) is None, "not a silence rule"
+    assert bus.left_behind("tocsin:events", "gone", "1000-0", T0) is None
