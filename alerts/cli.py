@@ -10,6 +10,7 @@ import typer
 
 from alerts.notifier import Notifier, NotifierRefused
 from alerts.notifier_settings import NotifierSettings, SettingsError
+from detector.redis_outage import RedisRefused
 from detector.redis_server import RedisUnavailable, redacted
 
 app = typer.Typer(add_completion=False, help="The Slack notifier.")
@@ -57,6 +58,9 @@ def notify(
                f"default channel {settings.slack_channel}; Ctrl-C to stop", err=True)
     try:
         total = notifier.run(stop_event=stop, max_idle_s=max_idle)
+    except RedisRefused as exc:
+        typer.echo(f"tocsin notify: {exc}", err=True)
+        raise typer.Exit(2) from None
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

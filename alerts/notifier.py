@@ -24,7 +24,7 @@ from alerts.notifier_settings import NotifierSettings
 from alerts.slack_message import SlackMessage, firing_message, resolved_original, resolved_reply
 from alerts.slack_posts import PostLog, SlackPost
 from alerts.transition import ALERT_STREAM, FIRING, RESOLVED, AlertTransition
-from detector.redis_outage import OUTAGE_ERRORS, address, wait_for_redis
+from detector.redis_outage import OUTAGE_ERRORS, RedisRefused, address, wait_for_redis
 from detector.redis_server import connect
 
 GROUP = "tocsin-notifier"
@@ -143,36 +143,41 @@ class Notifier:
         """Deliver until `stop_event` is set or nothing arrived for `max_idle_s`; how many were settled.
 
         When Redis becomes unreachable, waits until it answers again and carries on (an outage is not idle time).
+        Raises RedisRefused when Redis refuses the password: no wait mends that.
         """
         stop_event = stop_event or threading.Event()
         total, idle_since = 0, time.monotonic()
-        while not stop_event.is_set():
-            try:
-                settled = self._record_unrecorded() + self.process_once(block_ms=block_ms)
-            except OUTAGE_ERRORS as exc:
-                probe = lambda: self.client.exists(ALERT_STREAM)  # noqa: E731  (PING passes while Redis loads)
-                if not wait_for_redis(probe, stop_event, where=address(self.client), reason=str(exc)):
+        try:
+            while not stop_event.is_set():
+                try:
+                    settled = self._record_unrecorded() + self.process_once(block_ms=block_ms)
+                except redis.AuthenticationError as exc:  # a wrong password: no wait mends it
+                    raise RedisRefused(address(self.client), str(exc)) from None
+                except OUTAGE_ERRORS as exc:
+                    probe = lambda: self.client.exists(ALERT_STREAM)  # noqa: E731  (PING passes while Redis loads)
+                    if not wait_for_redis(probe, stop_event, where=address(self.client), reason=str(exc)):
+                        break
+                    self.metrics.outages.inc()
+                    idle_since = time.monotonic()
+                    continue
+                except redis.ResponseError as exc:
+                    if "NOGROUP" not in str(exc):
+                        raise
+                    # Redis came back without its data (no persistence): the group and the stream start over.
+                    log.warning("the consumer group %s was gone from Redis at %s; created it again",
+                                GROUP, address(self.client))
+                    self._join_group()
+                    continue
+                total += settled
+                if settled:
+                    idle_since = time.monotonic()
+                elif max_idle_s is not None and time.monotonic() - idle_since >= max_idle_s:
                     break
-                self.metrics.outages.inc()
-                idle_since = time.monotonic()
-                continue
-            except redis.ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
-                # Redis came back without its data (no persistence): the group and the stream start over.
-                log.warning("the consumer group %s was gone from Redis at %s; created it again",
-                            GROUP, address(self.client))
-                self._join_group()
-                continue
-            total += settled
-            if settled:
-                idle_since = time.monotonic()
-            elif max_idle_s is not None and time.monotonic() - idle_since >= max_idle_s:
-                break
-        if self._unrecorded:  # stopped while Redis was away: say what a later claim may post again
-            log.warning("notifier %s stopping with %d Slack post(s) Redis could not record (alerts %s): the "
-                        "notifier that claims them will post them again", self.consumer, len(self._unrecorded),
-                        ", ".join(transition.id for _, transition, _ in self._unrecorded))
+        finally:
+            if self._unrecorded:  # stopped while Redis was away, or refused us: say what a later claim may post again
+                log.warning("notifier %s stopping with %d Slack post(s) Redis could not record (alerts %s): the "
+                            "notifier that claims them will post them again", self.consumer, len(self._unrecorded),
+                            ", ".join(transition.id for _, transition, _ in self._unrecorded))
         log.info("notifier %s stopping after %d alerts", self.consumer, total)
         return total
 

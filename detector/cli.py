@@ -96,6 +96,7 @@ def detect(
     Sensors already in the checkpoint's state keep their model when the model config changes; new sensors get the new one.
     """
     from detector.job import BadOption, DetectorConfig, trigger_args
+    from detector.redis_outage import RedisRefused
     from detector.redis_server import RedisUnavailable
     from detector.runner import redis_url_or_embedded, stop_on_signals
 
@@ -116,7 +117,7 @@ def detect(
                                     starting_offsets=starting_offsets.value, model=settings,
                                     state_buckets=state_buckets)
             serve(config, ruleset, master, log_dir, stop, target.revive, metrics_port)
-    except (RedisUnavailable, BadOption) as exc:
+    except (RedisUnavailable, RedisRefused, BadOption) as exc:
         fail(str(exc))
 
 

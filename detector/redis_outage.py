@@ -17,14 +17,24 @@ from dataclasses import dataclass
 import redis
 
 # The errors that mean "Redis cannot be reached right now" (BusyLoadingError, a Redis loading its data
-# after a restart, is a ConnectionError); every other Redis error is a property of the request.
+# after a restart, is a ConnectionError); every other Redis error is a property of the request. An
+# AuthenticationError is a ConnectionError too, but no wait mends a wrong password: see RedisRefused.
 OUTAGE_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 # How a Spark query's failure names them: its text carries the Python traceback of the source or sink.
 _NAMED = re.compile(r"redis\.exceptions\.(?:ConnectionError|TimeoutError|BusyLoadingError)(?::[ \t]*([^\n]*))?")
+_REFUSED = re.compile(r"redis\.exceptions\.AuthenticationError(?::[ \t]*([^\n]*))?")
 # While waiting, a line every this many seconds says the wait goes on.
 REPORT_EVERY_S = 60.0
 
 log = logging.getLogger("tocsin.redis")
+
+
+class RedisRefused(RuntimeError):
+    """Redis answers but refuses the credentials (a wrong or missing password): waiting would not mend it."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"Redis at {where} refuses the credentials ({reason}): set the right password in "
+                         "REDIS_URL and start again")
 
 
 def outage_in(text: str) -> str | None:
@@ -35,10 +45,23 @@ def outage_in(text: str) -> str | None:
     >>> outage_in("ValueError: bad value") is None
     True
     """
-    found = _NAMED.findall(text)
+    return _last(_NAMED, text, "connection lost")
+
+
+def refusal_in(text: str) -> str | None:
+    """The reason given by the last refused authentication a failure's text names, or None if it names none.
+
+    >>> refusal_in("redis.exceptions.AuthenticationError: invalid username-password pair or user is disabled.")
+    'invalid username-password pair or user is disabled.'
+    """
+    return _last(_REFUSED, text, "authentication failed")
+
+
+def _last(pattern: re.Pattern, text: str, default: str) -> str | None:
+    found = pattern.findall(text)
     if not found:
         return None
-    return found[-1].strip() or "connection lost"
+    return found[-1].strip() or default
 
 
 @dataclass
@@ -72,6 +95,8 @@ def wait_for_redis(probe: Callable[[], object], stop: threading.Event, *, where:
                    backoff: Backoff | None = None, clock: Callable[[], float] = time.monotonic) -> bool:
     """Call `probe` (a Redis read) until it stops raising an outage error; False if `stop` was set first.
 
+    Raises RedisRefused when Redis answers but refuses the credentials.
+
     Logs when the wait begins (with `reason`), every REPORT_EVERY_S while it lasts, and when Redis answers.
     """
     backoff = backoff or Backoff()
@@ -80,6 +105,8 @@ def wait_for_redis(probe: Callable[[], object], stop: threading.Event, *, where:
     while not stop.wait(backoff.next()):
         try:
             probe()
+        except redis.AuthenticationError as exc:  # it is back, with another password
+            raise RedisRefused(where, str(exc)) from None
         except OUTAGE_ERRORS as exc:
             now = clock()
             if now - reported >= REPORT_EVERY_S:

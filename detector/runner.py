@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pyspark.errors import StreamingQueryException
-from redis import RedisError
+from redis import AuthenticationError, RedisError
 
 from alerts.rules import RuleSet
 from detector.bus_watch import BusWatch, newest_ids
 from detector.job import DetectorConfig, start_detector, trigger_args
 from detector.metrics import DetectorMetrics
-from detector.redis_outage import OUTAGE_ERRORS, outage_in, wait_for_redis
+from detector.redis_outage import OUTAGE_ERRORS, RedisRefused, outage_in, refusal_in, wait_for_redis
 from detector.redis_server import EmbeddedRedis, connect, redacted
 from detector.registry import load_registry
 from detector.sink import BatchReport
@@ -164,6 +164,8 @@ def run_detector(config: DetectorConfig, rules: RuleSet, *, master: str, log_dir
         while not stop.is_set():
             try:
                 end = _run_query(spark, config, rules, client, on_batch, stop, until, bus, metrics)
+            except AuthenticationError as exc:
+                raise RedisRefused(redacted(config.redis_url), str(exc)) from None
             except OUTAGE_ERRORS as exc:  # reading the registry, outside the query
                 end = QueryEnd("outage", str(exc) or type(exc).__name__)
             if end.why == "done":
@@ -233,6 +235,9 @@ def _run_query(spark, config: DetectorConfig, rules: RuleSet, client, on_batch, 
     if failure is None:
         return QueryEnd("done")
     text = str(failure)
+    refused = refusal_in(text)
+    if refused is not None:
+        raise RedisRefused(redacted(config.redis_url), refused)
     reason = outage_in(text)
     if reason is None:
         raise RuntimeError(f"the detector query failed: {text}")

@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from alerts.notifier import GROUP, Notifier, slack_client
 from alerts.redis_sink import AlertSink
 from alerts.transition import ALERT_STREAM
+from detector.redis_outage import RedisRefused
 from detector.redis_server import EmbeddedRedis, connect, free_port
 from simulator.publisher import publish_scenario
 from simulator.scenario_file import find_scenario
@@ -200,3 +201,42 @@ def test_stopped_during_the_outage_it_names_the_posts_redis_could_not_record(own
     with caplog.at_level(logging.WARNING), Running(_notifier(own_redis.url, slack_api)):
         wait_for(lambda: "is unreachable" in caplog.text, "the notifier to notice the outage", 30)
     assert f"1 Slack post(s) Redis could not record (alerts {alert.id})" in caplog.text
+
+
+def require_password(client, password: str) -> None:
+    """Redis asks for a password from now on, and drops every connection made without one (as a restart would)."""
+    client.config_set("requirepass", password)
+    client.client_kill_filter(_type="normal", skipme=True)
+
+
+def test_the_detector_stops_with_a_clear_error_when_redis_comes_back_asking_for_another_password(own_redis, tmp_path):
+    client = connect(own_redis.url)
+    publish_scenario(client, find_scenario("spike"), shards=SHARDS)
+    detector = start_detector(own_redis.url, tmp_path)
+    try:
+        wait_for(lambda: scored(client) >= 300, "the detector to score some events")
+        require_password(client, "n3w-s3cret")
+        assert detector.wait(90) == 2, output(tmp_path)[-3000:]
+    finally:
+        if detector.poll() is None:
+            os.killpg(detector.pid, signal.SIGKILL)
+    printed = " ".join(output(tmp_path).split())
+    assert re.search(r"error: Redis at redis://127\.0\.0\.1:\d+/0 refuses the credentials \(.+\): "
+                     r"set the right password in REDIS_URL and start again", printed), printed[-3000:]
+    assert "waiting for it to come back" not in printed and "n3w-s3cret" not in printed
+
+
+def test_the_notifier_stops_with_a_clear_error_when_redis_asks_for_another_password(own_redis, slack_api, caplog):  # noqa: F811
+    client = connect(own_redis.url)
+    notifier = _notifier(own_redis.url, slack_api)
+    AlertSink(client).write([_alert(event_id="1-0")])
+    notifier.process_once(block_ms=100)
+    require_password(client, "n3w-s3cret")
+    AlertSink(client).write([_alert(event_id="2-0", sensor_id="t2")])
+    with caplog.at_level(logging.WARNING), pytest.raises(RedisRefused) as refused:
+        notifier.run(block_ms=100)
+    assert re.fullmatch(r"Redis at 127\.0\.0\.1:\d+/0 refuses the credentials \(.+\): "
+                        r"set the right password in REDIS_URL and start again", str(refused.value))
+    assert "is unreachable" not in caplog.text, "no wait for what no wait mends"
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+    notifier.client.close()

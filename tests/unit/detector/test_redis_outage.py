@@ -8,7 +8,7 @@ import threading
 import pytest
 import redis
 
-from detector.redis_outage import REPORT_EVERY_S, Backoff, outage_in, wait_for_redis
+from detector.redis_outage import REPORT_EVERY_S, Backoff, RedisRefused, outage_in, refusal_in, wait_for_redis
 
 # The tail of what str(StreamingQueryException) said when the source lost Redis (trimmed, real layout).
 SPARK_FAILURE = """[STREAM_FAILED] Query [id = 0b22d82d, runId = 4c1e] terminated with exception: \
@@ -102,3 +102,20 @@ def test_an_error_that_is_no_outage_is_not_waited_out():
     probe = ScriptedRedis(down=1, error=redis.ResponseError("NOAUTH Authentication required."))
     with pytest.raises(redis.ResponseError, match="NOAUTH"):
         wait_for_redis(probe, threading.Event(), where="r:1/0", reason="refused", backoff=quick())
+
+
+def test_a_redis_back_with_another_password_ends_the_wait_with_a_clear_error():
+    probe = ScriptedRedis(down=5, error=redis.AuthenticationError("invalid username-password pair"))
+    with pytest.raises(RedisRefused) as refused:
+        wait_for_redis(probe, threading.Event(), where="r:1/0", reason="refused", backoff=quick())
+    assert probe.calls == 1, "not waited out: no wait mends a password"
+    assert str(refused.value) == ("Redis at r:1/0 refuses the credentials (invalid username-password pair): "
+                                  "set the right password in REDIS_URL and start again")
+
+
+def test_a_refused_password_in_a_spark_failure_is_no_outage_but_a_refusal():
+    text = ("org.apache.spark.api.python.PythonException: Traceback (most recent call last):\n"
+            "redis.exceptions.AuthenticationError: invalid username-password pair or user is disabled.\n")
+    assert outage_in(text) is None
+    assert refusal_in(text) == "invalid username-password pair or user is disabled."
+    assert refusal_in("redis.exceptions.ConnectionError: Error 111") is None
