@@ -300,6 +300,22 @@ class RuleSet(BaseModel):
         return tuple(rule for rule in self.rules if rule.matches(info))
 
 
+def alert_onset(rules: tuple[Rule, ...]) -> tuple[float, int] | None:
+    """How the score rules among `rules` fire: the lowest `score_above`, and the fewest events one holds for.
+
+    A rule held for a time, not a count, holds for one event here. None when no rule tests the score.
+    A sensor's model marks alert onsets by it (`SensorModel.alerting`), so what it mutes follows the rules.
+
+    >>> rules = parse_rules("rules: [{name: a, when: {score_above: 0.99}, for: 3}, {name: b, when: {score_above: 0.999}}]")
+    >>> alert_onset(rules.rules), alert_onset(default_rules().rules[1:])
+    ((0.99, 1), None)
+    """
+    scored = [rule for rule in rules if rule.when.score_above is not None]
+    if not scored:
+        return None
+    return min(rule.when.score_above for rule in scored), min(rule.for_.events or 1 for rule in scored)
+
+
 def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     """Validate rules YAML `text`; `source` names it in errors."""
     return validate_document(text, source, RuleSet)

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from alerts.evaluation import Observation, RuleState, evaluate, transition
-from alerts.rules import RuleSet, SensorInfo
+from alerts.rules import RuleSet, SensorInfo, alert_onset
 from alerts.silence import shortest_silence, spoke, went_silent
 from alerts.transition import RESOLVED, AlertTransition
 from detector.arrivals import MIN_SILENCE_MS, Arrivals
@@ -96,6 +96,9 @@ def advance(state: SensorState, entries: list[RawEntry], rules: RuleSet, info: S
     result = BatchResult()
     state.info = info
     sensor_rules = rules.for_sensor(info)
+    onset = alert_onset(sensor_rules)
+    if onset is not None:  # the model mutes what these rules would fire on, and no less
+        state.model.alerting(*onset)
     shortest = shortest_silence(sensor_rules, MIN_SILENCE_MS)
     # Whether a silence alert is firing: only then has a reading one to resolve (spared on every other reading).
     silenced = any(rule.name in state.rules and state.rules[rule.name].firing

@@ -69,7 +69,8 @@ class SensorModel:
     period) is reported capped just below the threshold (`Score.muted`), so an anomaly that
     flickers, or the unrest that follows it, raises one alert rather than many. A shorter run
     raised no alert under a rule held for `min_run` readings (the default rule holds 3), so it
-    mutes nothing: a blip must not hide the anomaly that follows it. A muted run is reported anyway
+    mutes nothing: a blip must not hide the anomaly that follows it (the job sets the run's threshold and
+    `min_run` from the rules that watch the sensor: `alerting`). A muted run is reported anyway
     once its raw score grows past `escalate` times the peak raw score of the run that started the
     quiet period: a larger event is not hidden by a smaller one before it. A run that comes at the
     time of day (within about half an hour, UTC) at which runs came on `routine` of the
@@ -103,7 +104,7 @@ class SensorModel:
         "quiet", "single", "range_margin", "range_score", "range_after", "_low", "_high",
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
         "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "_holds", "min_run", "_run",
-        "stuck", "stuck_after", "_last", "_repeats", "_longest", "_runs", "_frozen", "_drifts",
+        "stuck", "stuck_after", "_last", "_repeats", "_longest", "_runs", "_frozen", "_drifts", "_alert_at",
     )  # fmt: skip
 
     def __init__(
@@ -142,6 +143,7 @@ class SensorModel:
         self.routine = None if routine is None else checks.count(owner, "routine", routine, minimum=1)
         self._routine = None if routine is None else DailyRoutine(self.routine)
         self.min_run = checks.count(owner, "min_run", min_run, minimum=1)
+        self._alert_at = threshold  # the likelihood the alert rule fires at (`alerting`)
         self.stuck = None if stuck is None else checks.positive(owner, "stuck", stuck)
         self.stuck_after = checks.count(owner, "stuck_after", stuck_after)
         self._last = math.nan  # the last finite reading
@@ -281,9 +283,24 @@ class SensorModel:
         self._frozen = self._repeats >= max(int(self.stuck * self._longest) + 1, self.window)
         return self._frozen
 
+    def alerting(self, threshold: float, min_run: int) -> None:
+        """Mark alert onsets as the rule that watches this sensor fires: at `threshold`, held `min_run` readings.
+
+        The job calls it with its rules (`alerts.rules.alert_onset`), so a run the rule fired on starts
+        the quiet period, a shorter one does not, and a muted run is capped just below the rule's own
+        threshold. What is learned is still decided at `threshold` (the model's setting).
+
+        >>> model = SensorModel()
+        >>> model.alerting(0.95, 2)
+        >>> model.min_run, model.threshold
+        (2, 0.99)
+        """
+        self._alert_at = checks.fraction("SensorModel.alerting", "threshold", threshold)
+        self.min_run = checks.count("SensorModel.alerting", "min_run", min_run, minimum=1)
+
     def _onset(self, raw: float, likelihood: float, expected, ts_ms: int, reason: int) -> Score:
-        """The score to report: a run at the threshold that starts in the quiet period, or is routine, is capped."""
-        high = likelihood >= self.threshold
+        """The score to report: a run at the alert threshold that starts in the quiet period, or is routine, is capped."""
+        high = likelihood >= self._alert_at
         if high and not self._in_run:
             quiet = self._quiet_left > 0
             routine = None if self._routine is None else self._routine.match(ts_ms)
@@ -305,7 +322,7 @@ class SensorModel:
         if self._quiet_left > 0:
             self._quiet_left -= 1
         if high and self._muted:
-            capped = math.nextafter(self.threshold, 0.0)
+            capped = math.nextafter(self._alert_at, 0.0)
             return self._score(raw, capped, expected, False, True, reason)
         return self._score(raw, likelihood, expected, False, False, reason)
 
@@ -385,7 +402,8 @@ class SensorModel:
     def __setstate__(self, state) -> None:
         slots = state[1] if isinstance(state, tuple) else state
         # Until routines, a muted run could only have been muted by the quiet period.
-        restore(self, state, {**self._ADDED, "_mute_peak": slots.get("_last_peak", 0.0)})
+        restore(self, state, {**self._ADDED, "_mute_peak": slots.get("_last_peak", 0.0),
+                              "_alert_at": slots.get("threshold", 0.99)})
         self._use(self.detector)
 
     def __repr__(self) -> str:

@@ -102,3 +102,15 @@ def test_expectation_words_the_range():
     assert str(Expectation(20.123, None, None)) == "20.12"
     assert str(Expectation(None, None, None)) == "n/a"
 
+
+
+def test_the_model_mutes_by_the_rules_that_watch_the_sensor():
+    # Bursts inside the quiet period after the first: muted runs must stay below the rule's own threshold.
+    values = np.random.default_rng(11).normal(100.0, 1.0, 600)
+    for start in (400, 440, 480):
+        values[start : start + 4] = values[start] + 40.0
+    rules = parse_rules("rules: [{name: early, when: {score_above: 0.95}, for: 2, resolve_after: 3}]")
+    state = fresh()
+    fired = [t for t in advance(state, entries(values), rules, SENSOR).transitions if t.state == "firing"]
+    assert len(fired) == 1, "one alert for the flickering anomaly, as under the default rule"
+    assert (state.model.min_run, state.model.threshold) == (2, 0.99), "what is learned stays the model's call"

@@ -271,6 +271,27 @@ def test_a_blip_too_short_to_alert_does_not_mute_the_anomaly_that_follows(seed):
     assert not any(s.muted for s in scores)
 
 
+def test_the_alert_rule_s_threshold_caps_a_muted_run_and_its_hold_decides_what_mutes():
+    values = gaussian(600, seed=11, sd=1.0)
+    for start in (400, 440, 480):  # three bursts within the quiet period, as in the flickering test
+        values[start : start + 4] = [values[start] + 40.0] * 4
+    model = SensorModel(quiet=200)
+    model.alerting(0.95, 3)  # the job's rules fire at 0.95
+    scores = run(model, values)
+    muted = [s for s in scores if s.muted]
+    assert muted and all(s.likelihood < 0.95 for s in muted), "below the rule's threshold, not just below 0.99"
+    assert firings([s.likelihood for s in scores[395:500]], threshold=0.95) == 1
+    unaware = run(SensorModel(quiet=200), values)
+    assert firings([s.likelihood for s in unaware[395:500]], threshold=0.95) == 3, "0.98999 still fires a rule at 0.95"
+
+    blip = gaussian(1200, seed=13, sd=1.0)
+    blip[600] = 120.0
+    blip[650:654] = [120.0] * 4
+    held_once = SensorModel(window=1)
+    held_once.alerting(0.99, 1)  # a rule that fires on one reading: the blip was an alert, so it mutes
+    assert all(s.muted for s in run(held_once, blip)[650:654])
+
+
 def test_a_time_aware_detector_is_told_each_readings_time():
     model = SensorModel(detector="seasonal")
     model.process(1.0, 5 * 3_600_000 + 1)
