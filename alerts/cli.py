@@ -8,6 +8,7 @@ import threading
 
 import typer
 
+from alerts.alert_groups import GROUP_MIN, GROUP_WAIT_MS
 from alerts.notifier import Notifier, NotifierRefused
 from alerts.notifier_settings import NotifierSettings, SettingsError
 from detector.redis_outage import RedisRefused
@@ -28,6 +29,10 @@ def notify(
                                      "(a crashed or failing notifier) before this one takes it over."),
     max_idle: float = typer.Option(None, "--max-idle", min=0.0, help="Exit after this many seconds without "
                                    "alerts. Default: run until SIGTERM or Ctrl-C."),
+    group_min: int = typer.Option(GROUP_MIN, "--group-min", min=0, help="Firings of one rule (same channel and "
+                                  "severity) read together that share one Slack message; 0 posts each alone."),
+    group_wait: float = typer.Option(GROUP_WAIT_MS / 1000, "--group-wait", min=0.0, help="Seconds to wait, after "
+                                     "reading a firing, for the rest of a storm before posting."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every delivery."),
     metrics_port: int = typer.Option(None, "--metrics-port", min=1, max=65535, help="Serve Prometheus metrics "
                                      "at http://HOST:PORT/metrics (posts, failures, Redis outages)."),
@@ -43,7 +48,7 @@ def notify(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = NotifierSettings.from_env(slack_channel=channel, redis_url=redis_url, consumer=consumer,
-                                             claim_idle_s=claim_idle)
+                                             claim_idle_s=claim_idle, group_min=group_min, group_wait_s=group_wait)
         notifier = Notifier.from_settings(settings)
         notifier.start()
         if metrics_port is not None:

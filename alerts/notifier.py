@@ -19,9 +19,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
+from alerts.alert_groups import GROUP_MIN, GROUP_WAIT_MS, fired_together
 from alerts.notifier_metrics import NotifierMetrics
 from alerts.notifier_settings import NotifierSettings
-from alerts.slack_message import SlackMessage, firing_message, resolved_original, resolved_reply
+from alerts.slack_message import SlackMessage, firing_message, group_message, resolved_original, resolved_reply
 from alerts.slack_posts import PostLog, SlackPost
 from alerts.transition import ALERT_STREAM, FIRING, RESOLVED, AlertTransition
 from detector.redis_outage import OUTAGE_ERRORS, RedisRefused, address, wait_for_redis
@@ -77,8 +78,11 @@ class Notifier:
 
     def __init__(self, *, client: redis.Redis, slack: WebClient, default_channel: str,
                  consumer: str = "notifier-1", claim_idle_ms: int = 60_000, batch_size: int = 50,
-                 metrics: NotifierMetrics | None = None) -> None:
+                 metrics: NotifierMetrics | None = None, group_min: int = GROUP_MIN,
+                 group_wait_ms: int = GROUP_WAIT_MS) -> None:
         self.client = client
+        self.group_min = group_min  # firings of one rule read together that share a message (0: never)
+        self.group_wait_ms = group_wait_ms  # after a read that brings a firing, how long to wait for the rest
         self.metrics = metrics or NotifierMetrics()  # kept even when nobody serves them: a few counters
         self.slack = slack
         self.default_channel = default_channel
@@ -95,7 +99,8 @@ class Notifier:
         """A notifier wired from validated settings (connects to Redis, fails clearly if unreachable)."""
         slack = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         return cls(client=connect(settings.redis_url), slack=slack, default_channel=settings.slack_channel,
-                   consumer=settings.consumer, claim_idle_ms=round(settings.claim_idle_s * 1000), metrics=metrics)
+                   consumer=settings.consumer, claim_idle_ms=round(settings.claim_idle_s * 1000), metrics=metrics,
+                   group_min=settings.group_min, group_wait_ms=round(settings.group_wait_s * 1000))
 
     def start(self) -> None:
         """Check the token with auth.test and create the consumer group; NotifierRefused if Slack says no."""
@@ -119,15 +124,30 @@ class Notifier:
                 raise
 
     def process_once(self, *, block_ms: int | None = None) -> int:
-        """Deliver stale pending entries, then new ones (waiting up to `block_ms`); how many were settled."""
+        """Deliver stale pending entries, then new ones (waiting up to `block_ms`); how many were settled.
+
+        Firings of one rule read together share a message (`alerts.alert_groups`): after a read that
+        brings a firing, the notifier waits `group_wait_ms` for the rest of a storm before posting.
+        """
         entries = self._claim()
         if not entries:
-            read = self.client.xreadgroup(GROUP, self.consumer, {ALERT_STREAM: ">"}, count=self.batch_size,
-                                          block=block_ms)
-            entries = [entry for _, stream_entries in read or [] for entry in stream_entries]
+            entries = self._read(block_ms, self.batch_size)
+            if self.group_min and self.group_wait_ms and 0 < len(entries) < self.batch_size and any(
+                    fields.get(b"state") == FIRING.encode() for _, fields in entries):
+                time.sleep(self.group_wait_ms / 1000)
+                entries += self._read(None, self.batch_size - len(entries))
+        transitions = [self._to_post(fields) for _, fields in entries]
+        groups = fired_together(transitions, self.default_channel, self.group_min)
+        in_group = {index for members in groups.values() for index in members}
         settled = 0
-        for entry_id, fields in entries:
+        for index, (entry_id, fields) in enumerate(entries):
+            if index in in_group and index not in groups:
+                continue  # settled with the first of its group
             try:
+                if index in groups:
+                    members = [(*entries[i], transitions[i]) for i in groups[index]]
+                    settled += self._settle_group(members)
+                    continue
                 self._settle(entry_id, fields)
             except TransientFailure as exc:
                 self.metrics.failed("transient")
@@ -137,6 +157,46 @@ class Notifier:
                 break
             settled += 1
         return settled
+
+    def _read(self, block_ms: int | None, count: int) -> list[tuple[bytes, dict]]:
+        read = self.client.xreadgroup(GROUP, self.consumer, {ALERT_STREAM: ">"}, count=count, block=block_ms)
+        return [entry for _, stream_entries in read or [] for entry in stream_entries]
+
+    def _to_post(self, fields) -> AlertTransition | None:
+        """The transition an entry holds, if it is one still to post (None: malformed, or already in Slack)."""
+        try:
+            transition = AlertTransition.from_fields(fields) if fields else None
+        except ValueError:
+            return None  # `_settle` parks it, saying why
+        if transition is None or (transition.state == FIRING and self.posts.posted(transition.id) is not None):
+            return None
+        return transition
+
+    def _settle_group(self, members: list[tuple[bytes, dict, AlertTransition]]) -> int:
+        """Post firings that came together as one message, record each as posted there and XACK them; how many."""
+        alerts = [transition for _, _, transition in members]
+        channel = alerts[0].channel or self.default_channel
+        message = group_message(alerts)
+        try:
+            answer = self.slack.chat_postMessage(channel=channel, text=message.text, blocks=list(message.blocks))
+        except (SlackClientError, OSError) as exc:
+            transient, error = failure_of(exc)
+            if transient:
+                raise TransientFailure(f"{len(alerts)} {alerts[0].rule} alerts from {alerts[0].id}: {error}") from None
+            for entry_id, fields, _ in members:
+                self._undeliverable(entry_id, fields, error)
+            return len(members)
+        log.info("%d alerts (%s firing on %s ...) posted as one message to %s", len(alerts), alerts[0].rule,
+                 alerts[0].sensor_id, answer["channel"])
+        posts = [(entry_id, transition, SlackPost(channel=answer["channel"], ts=answer["ts"],
+                                                  alert=transition.to_fields(), group=len(alerts)))
+                 for entry_id, _, transition in members]
+        try:
+            self._record(posts)
+        except OUTAGE_ERRORS:
+            self._unrecorded += posts
+            raise
+        return len(members)
 
     def run(self, stop_event: threading.Event | None = None, max_idle_s: float | None = None,
             *, block_ms: int = 1000) -> int:
@@ -219,27 +279,29 @@ class Notifier:
             return
         log.info("alert %s (%s %s on %s) posted to %s", transition.id, transition.state, transition.rule,
                  transition.sensor_id, post.channel)
+        posted = [(entry_id, transition, post)]
         try:
-            self._record(entry_id, transition, post)
+            self._record(posted)
         except OUTAGE_ERRORS:
-            self._unrecorded.append((entry_id, transition, post))
+            self._unrecorded += posted
             raise
 
-    def _record(self, entry_id, transition: AlertTransition, post: SlackPost) -> None:
-        """Record a post and XACK its entry, in one transaction."""
+    def _record(self, posted: list[tuple[bytes, AlertTransition, SlackPost]]) -> None:
+        """Record posts and XACK their entries, in one transaction."""
         pipe = self.client.pipeline(transaction=True)
-        self.posts.record(pipe, transition, post)
-        pipe.xack(ALERT_STREAM, GROUP, entry_id)
+        for entry_id, transition, post in posted:
+            self.posts.record(pipe, transition, post)
+            pipe.xack(ALERT_STREAM, GROUP, entry_id)
         pipe.execute()
-        self.metrics.delivered(transition.state)
+        for _, transition, _ in posted:
+            self.metrics.delivered(transition.state)
 
     def _record_unrecorded(self) -> int:
         """Record the posts Redis was not there to record (both writes are idempotent); how many."""
-        done = 0
-        while self._unrecorded:
-            self._record(*self._unrecorded[0])
-            self._unrecorded.pop(0)
-            done += 1
+        done = len(self._unrecorded)
+        if done:
+            self._record(self._unrecorded)
+            self._unrecorded = []
         return done
 
     def _post(self, transition: AlertTransition) -> SlackPost:
@@ -248,7 +310,7 @@ class Notifier:
         if firing is None:
             message = firing_message(transition) if transition.state == FIRING else resolved_reply(transition)
             return self._send(transition, transition.channel or self.default_channel, message)
-        if firing.alert:
+        if firing.alert and not firing.group:  # a message several alerts share stays as it is: the thread tells
             # First the edit: it is idempotent, so a crash before the reply is recorded only repeats it.
             edited = resolved_original(AlertTransition.from_fields(firing.alert), transition)
             self._edit(firing, edited)

@@ -306,7 +306,8 @@ def alert_onset(rules: tuple[Rule, ...]) -> tuple[float, int] | None:
     A rule held for a time, not a count, holds for one event here. None when no rule tests the score.
     A sensor's model marks alert onsets by it (`SensorModel.alerting`), so what it mutes follows the rules.
 
-    >>> rules = parse_rules("rules: [{name: a, when: {score_above: 0.99}, for: 3}, {name: b, when: {score_above: 0.999}}]")
+    >>> rules = parse_rules("rules: [{name: a, when: {score_above: 0.99}, for: 3}, "
+    ...                     "{name: b, when: {score_above: 0.999}}]")
     >>> alert_onset(rules.rules), alert_onset(default_rules().rules[1:])
     ((0.99, 1), None)
     """

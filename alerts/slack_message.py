@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -19,6 +20,8 @@ RESOLVED_EMOJI = ":white_check_mark:"
 # Slack rejects a header over 150 characters and a section text over 3000.
 HEADER_LIMIT = 150
 TEXT_LIMIT = 3000
+# A group's message lists this many of its alerts, one line each, and counts the rest.
+GROUP_LISTED = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,51 @@ def resolved_reply(resolved: AlertTransition) -> SlackMessage:
     line = (f"{RESOLVED_EMOJI} *Resolved* `{escape(resolved.rule)}` on `{escape(resolved.sensor_id)}` {when}"
             + (f", {escape(said)}" if said else ""))
     return SlackMessage(text=text, blocks=(_section(line), _id_context(resolved)))
+
+
+def group_message(alerts: Sequence[AlertTransition]) -> SlackMessage:
+    """One message for alerts of one rule that fired together (a dead gateway: many sensors silent at once).
+
+    Each alert gets a line (the first GROUP_LISTED of them); their resolves follow in the message's thread.
+
+    >>> alerts = [AlertTransition.create(rule="silence", sensor_id=f"gw-1/t{i}", state="firing", event_id=f"{i}-0",
+    ...     severity="warning", value=float("nan"), score=float("nan"), ts=1700000000000, summary="", site="hall",
+    ...     reason="silent: no reading for 1m") for i in range(3)]
+    >>> message = group_message(alerts)
+    >>> message.text
+    '[WARNING] silence on 3 sensors at hall: gw-1/t0, gw-1/t1, gw-1/t2'
+    >>> print(message.blocks[1]["text"]["text"])
+    • `gw-1/t0`: silent: no reading for 1m
+    • `gw-1/t1`: silent: no reading for 1m
+    • `gw-1/t2`: silent: no reading for 1m
+    """
+    first = alerts[0]
+    severity = first.severity.upper() or "ALERT"
+    sites = sorted({alert.site for alert in alerts if alert.site})
+    where = f" at {', '.join(sites)}" if sites else ""
+    sensors = [alert.sensor_id for alert in alerts]
+    more = len(alerts) - GROUP_LISTED
+    title = f"{severity_emoji(first.severity)} {severity}: {first.rule} on {len(alerts)} sensors{where}"
+    text = (f"[{severity}] {first.rule} on {len(alerts)} sensors{where}: {', '.join(sensors[:GROUP_LISTED])}"
+            + (f" and {more} more" if more > 0 else ""))
+    lines = [f"• `{escape(alert.sensor_id)}`: {escape(_said(alert))}" for alert in alerts[:GROUP_LISTED]]
+    if more > 0:
+        lines.append(f"… and {more} more")
+    since = f"since {utc_iso(min(alert.ts for alert in alerts))}"
+    blocks = (
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(title, HEADER_LIMIT), "emoji": True}},
+        _section("\n".join(lines)),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{len(alerts)} alerts {since}; each resolve "
+                                                                    "is posted in this thread"}]},
+    )
+    return SlackMessage(text=_cut(text, TEXT_LIMIT), blocks=blocks)
+
+
+def _said(alert: AlertTransition) -> str:
+    """One alert in a line: its value (and what was expected) and why, as far as it has them."""
+    parts = [] if math.isnan(alert.value) else [f"value {number(alert.value)}"
+                                                + (f" (expected {alert.expected})" if alert.expected else "")]
+    return "; ".join(parts + ([alert.reason] if alert.reason else [])) or alert.summary or "-"
 
 
 def _alert_message(alert: AlertTransition, resolved: AlertTransition | None) -> SlackMessage:

@@ -15,21 +15,26 @@ POST_TTL_S = 30 * 86400
 
 @dataclass(frozen=True, slots=True)
 class SlackPost:
-    """Where one transition's message lives in Slack (channel id, message ts) and the alert it showed."""
+    """Where one transition's message lives in Slack (channel id, message ts) and the alert it showed.
+
+    `group` is how many alerts share the message (0: it is this alert's own).
+    """
 
     channel: str
     ts: str
     alert: dict[str, str] = field(default_factory=dict)
+    group: int = 0
 
     def to_json(self) -> str:
         """The record as stored in Redis."""
-        return json.dumps({"channel": self.channel, "ts": self.ts, "alert": self.alert}, sort_keys=True)
+        record = {"channel": self.channel, "ts": self.ts, "alert": self.alert}
+        return json.dumps({**record, "group": self.group} if self.group else record, sort_keys=True)
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> "SlackPost":
         """Parse a stored record."""
         data = json.loads(raw)
-        return cls(channel=data["channel"], ts=data["ts"], alert=data.get("alert", {}))
+        return cls(channel=data["channel"], ts=data["ts"], alert=data.get("alert", {}), group=data.get("group", 0))
 
 
 class PostLog:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 from alerts.cli import app
 from alerts.notifier import GROUP, UNDELIVERABLE_STREAM, Notifier, NotifierRefused, slack_client
 from alerts.redis_sink import AlertSink
-from alerts.slack_message import firing_message, resolved_original, resolved_reply
+from alerts.slack_message import firing_message, group_message, resolved_original, resolved_reply
 from alerts.transition import ALERT_STREAM, AlertTransition
 from detector.redis_server import connect
 from tests.slack_api import TOKEN, slack_api  # noqa: F401  (slack_api is a fixture)
@@ -168,6 +169,71 @@ def test_the_metrics_count_deliveries_by_state_and_failures_by_kind(redis_client
     assert metrics.value("tocsin_slack_failures_total", {"kind": "transient"}) == 1.0
     assert metrics.value("tocsin_slack_failures_total", {"kind": "undeliverable"}) == 1.0
     assert metrics.value("tocsin_slack_last_delivery_timestamp_seconds") > time.time() - 60
+
+
+def _silence(sensor: str, event_id: str = "1-0", **rest) -> AlertTransition:
+    values = dict(rule="silence", sensor_id=sensor, event_id=event_id, severity="warning", value=float("nan"),
+                  score=float("nan"), summary="", reason="silent: no reading for 1m", site="hall")
+    return _alert(**{**values, **rest})
+
+
+def test_a_storm_of_one_rule_becomes_one_message_whose_thread_takes_the_resolves(
+        redis_client, slack_api, notifier):  # noqa: F811
+    storm = [_silence(f"gw-1/t{i}") for i in range(5)]
+    AlertSink(redis_client).write([*storm[:2], _alert(), *storm[2:]])  # a spike elsewhere, in the middle
+    delivering = notifier()
+    assert delivering.process_once() == 6
+    group, spike = slack_api.calls_to("chat.postMessage")
+    assert (group["channel"], group["text"]) == ("#alerts", group_message(storm).text)
+    assert group["text"].startswith("[WARNING] silence on 5 sensors at hall: gw-1/t0, gw-1/t1, gw-1/t2")
+    assert spike["text"] == firing_message(_alert()).text
+    assert _pending(redis_client) == 0
+    group_ts = slack_api.answers_to("chat.postMessage")[0]["ts"]
+    assert {delivering.posts.posted(alert.id).ts for alert in storm} == {group_ts}
+
+    back = _silence("gw-1/t3", "9-0", state="resolved", fired_event_id="1-0", reason="reporting again")
+    AlertSink(redis_client).write([back])
+    assert delivering.process_once() == 1
+    reply = slack_api.calls_to("chat.postMessage")[-1]
+    assert (reply["thread_ts"], reply["text"]) == (group_ts, resolved_reply(back).text)
+    assert slack_api.calls_to("chat.update") == [], "the shared message is not rewritten as one sensor's"
+    AlertSink(redis_client).write(storm)  # the detector writing them again after a restart: no new post
+    assert delivering.process_once() == 0 and len(slack_api.calls_to("chat.postMessage")) == 3
+
+
+def test_a_storm_arriving_over_a_few_seconds_is_gathered_before_posting(redis_client, slack_api, notifier):  # noqa: F811
+    AlertSink(redis_client).write([_silence("gw-1/t0")])
+    rest = threading.Timer(0.5, lambda: AlertSink(redis_client).write([_silence(f"gw-1/t{i}") for i in (1, 2, 3)]))
+    rest.start()
+    delivering = notifier()
+    assert delivering.process_once(block_ms=100) == 4  # the next micro-batch's firings come within the wait
+    rest.join()
+    [group] = slack_api.calls_to("chat.postMessage")
+    assert group["text"].startswith("[WARNING] silence on 4 sensors at hall")
+
+
+def test_too_few_firings_and_group_min_0_are_posted_one_by_one(redis_client, slack_api, notifier):  # noqa: F811
+    AlertSink(redis_client).write([_silence("gw-1/t0"), _silence("gw-1/t1")])
+    assert notifier().process_once() == 2
+    AlertSink(redis_client).write([_silence(f"gw-2/t{i}") for i in range(4)])
+    alone = notifier(consumer="n2")
+    alone.group_min = 0
+    assert alone.process_once() == 4
+    assert [call["text"].split(": ")[0] for call in slack_api.calls_to("chat.postMessage")] == [
+        f"[WARNING] silence on {sensor} (hall)" for sensor in ("gw-1/t0", "gw-1/t1", *(f"gw-2/t{i}" for i in range(4)))]
+
+
+def test_a_storm_slack_could_not_take_is_posted_once_as_one_message_later(redis_client, slack_api, notifier):  # noqa: F811
+    delivering = notifier(claim_idle_ms=20)
+    AlertSink(redis_client).write([_silence(f"gw-1/t{i}") for i in range(3)])
+    slack_api.fail_next(3, status=500)  # the first try and both retries
+    assert delivering.process_once() == 0
+    assert _pending(redis_client) == 3
+    time.sleep(0.05)
+    assert delivering.process_once() == 3
+    [group] = slack_api.calls_to("chat.postMessage")
+    assert group["text"].startswith("[WARNING] silence on 3 sensors")
+    assert delivering.metrics.value("tocsin_slack_posts_total", {"state": "firing"}) == 3.0
 
 
 def test_a_malformed_entry_is_parked_with_the_reason(redis_client, slack_api, notifier):  # noqa: F811

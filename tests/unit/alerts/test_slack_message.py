@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from alerts.slack_message import firing_message, resolved_original, resolved_reply
+from alerts.slack_message import GROUP_LISTED, firing_message, group_message, resolved_original, resolved_reply
 from alerts.transition import AlertTransition
 from tests.slack_api import block_kit_problem
 
@@ -103,3 +103,21 @@ def test_every_message_is_valid_block_kit_even_with_huge_text():
     for message in (firing_message(huge), resolved_reply(_resolved()), resolved_original(huge, _resolved())):
         assert block_kit_problem(list(message.blocks), message.text) == ""
     assert len(firing_message(huge).blocks[0]["text"]["text"]) == 150
+
+
+def test_a_large_storm_lists_the_first_sensors_and_counts_the_rest_within_slack_limits():
+    alerts = [AlertTransition.create(rule="silence", sensor_id=f"gateway-7/sensor-{i:03d}", state="firing",
+                                     event_id=f"{i}-0", severity="warning", value=float("nan"), score=float("nan"),
+                                     ts=1_700_000_000_000 + i, summary="", site=f"hall-{i % 2}",
+                                     reason="silent: no reading for 1m; usually a reading every 1s")
+              for i in range(60)]
+    message = group_message(alerts)
+    header, listing, context = message.blocks
+    assert header["text"]["text"] == ":large_orange_circle: WARNING: silence on 60 sensors at hall-0, hall-1"
+    lines = listing["text"]["text"].split("\n")
+    assert len(lines) == GROUP_LISTED + 1 and lines[-1] == f"… and {60 - GROUP_LISTED} more"
+    assert lines[0] == "• `gateway-7/sensor-000`: silent: no reading for 1m; usually a reading every 1s"
+    assert len(listing["text"]["text"]) <= 3000 and message.text.endswith(f"and {60 - GROUP_LISTED} more")
+    assert context["elements"][0]["text"] == ("60 alerts since 2023-11-14T22:13:20.000Z; each resolve is posted "
+                                              "in this thread")
+    assert block_kit_problem(list(message.blocks), message.text) == ""
