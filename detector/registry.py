@@ -65,7 +65,7 @@ def load_registry(client) -> SensorRegistry:
 
 
 def write_entries(client, entries: dict[str, dict]) -> list[str]:
-    """Write registry entries (sensor id -> metadata), keeping the mark of a sensor retired by hand; returns those kept retired.
+    """Write registry entries (sensor id -> metadata), keeping any retired mark; returns the sensors kept retired.
 
     A publisher rewrites its fleet's entries on every run; a sensor an operator took out of service
     (`tocsin retire`) stays out until `tocsin retire --undo`. The hash is written under WATCH, so a
@@ -78,7 +78,8 @@ def write_entries(client, entries: dict[str, dict]) -> list[str]:
     def write(pipe) -> list[str]:
         kept = [sensor_id for sensor_id, raw in zip(ids, pipe.hmget(REGISTRY_HASH, ids), strict=True)
                 if _entry(raw).get("retired") is True]
-        mapping = {sensor_id: {**meta, "retired": True} if sensor_id in kept else meta for sensor_id, meta in entries.items()}
+        mapping = {sensor_id: {**meta, "retired": True} if sensor_id in kept else meta
+                   for sensor_id, meta in entries.items()}
         pipe.multi()
         pipe.hset(REGISTRY_HASH, mapping={k: json.dumps(v, ensure_ascii=False) for k, v in mapping.items()})
         return kept

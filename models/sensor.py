@@ -299,7 +299,7 @@ class SensorModel:
         self.min_run = checks.count("SensorModel.alerting", "min_run", min_run, minimum=1)
 
     def _onset(self, raw: float, likelihood: float, expected, ts_ms: int, reason: int) -> Score:
-        """The score to report: a run at the alert threshold that starts in the quiet period, or is routine, is capped."""
+        """The score to report: a run at the alert threshold that starts in a quiet period, or is routine, is capped."""
         high = likelihood >= self._alert_at
         if high and not self._in_run:
             quiet = self._quiet_left > 0

@@ -74,7 +74,7 @@ class PublishSummary:
     start: int = 0  # records already published by an earlier run (resume)
     finished: bool = True  # False when a limit stopped the run before the source ran out
     last_ms: int | None = None  # event time of the last record sent
-    retired: tuple[str, ...] = ()  # sensors of the run that stay retired in the registry (their events are dead-lettered)
+    retired: tuple[str, ...] = ()  # the run's sensors that stay retired in the registry (their events are dead-lettered)
 
     @property
     def events_per_s(self) -> float:

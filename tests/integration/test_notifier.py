@@ -201,7 +201,8 @@ def test_a_storm_of_one_rule_becomes_one_message_whose_thread_takes_the_resolves
     assert delivering.process_once() == 0 and len(slack_api.calls_to("chat.postMessage")) == 3
 
 
-def test_a_storm_arriving_over_a_few_seconds_is_gathered_before_posting(redis_client, slack_api, notifier):  # noqa: F811
+def test_a_storm_arriving_over_a_few_seconds_is_gathered_before_posting(
+        redis_client, slack_api, notifier):  # noqa: F811
     AlertSink(redis_client).write([_silence("gw-1/t0")])
     rest = threading.Timer(0.5, lambda: AlertSink(redis_client).write([_silence(f"gw-1/t{i}") for i in (1, 2, 3)]))
     rest.start()
@@ -223,7 +224,8 @@ def test_too_few_firings_and_group_min_0_are_posted_one_by_one(redis_client, sla
         f"[WARNING] silence on {sensor} (hall)" for sensor in ("gw-1/t0", "gw-1/t1", *(f"gw-2/t{i}" for i in range(4)))]
 
 
-def test_a_storm_slack_could_not_take_is_posted_once_as_one_message_later(redis_client, slack_api, notifier):  # noqa: F811
+def test_a_storm_slack_could_not_take_is_posted_once_as_one_message_later(
+        redis_client, slack_api, notifier):  # noqa: F811
     delivering = notifier(claim_idle_ms=20)
     AlertSink(redis_client).write([_silence(f"gw-1/t{i}") for i in range(3)])
     slack_api.fail_next(3, status=500)  # the first try and both retries

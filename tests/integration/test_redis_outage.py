@@ -226,7 +226,8 @@ def test_the_detector_stops_with_a_clear_error_when_redis_comes_back_asking_for_
     assert "waiting for it to come back" not in printed and "n3w-s3cret" not in printed
 
 
-def test_the_notifier_stops_with_a_clear_error_when_redis_asks_for_another_password(own_redis, slack_api, caplog):  # noqa: F811
+def test_the_notifier_stops_with_a_clear_error_when_redis_asks_for_another_password(
+        own_redis, slack_api, caplog):  # noqa: F811
     client = connect(own_redis.url)
     notifier = _notifier(own_redis.url, slack_api)
     AlertSink(client).write([_alert(event_id="1-0")])
