@@ -6,8 +6,8 @@ import math
 from typing import NamedTuple
 
 from models import params as checks
-from models.calibration import AnomalyLikelihood
-from models.reasons import DRIFT, EXTREME, STUCK, WORDS
+from models.calibration import SQRT2, AnomalyLikelihood
+from models.reasons import DRIFT, EXTREME, SPREAD, STUCK, WORDS
 from models.registry import DEFAULT_DETECTOR, build
 from models.routine import DailyRoutine
 from models.upgrade import restore
@@ -18,6 +18,22 @@ RAW_CAP = 1e12
 MIN_WIDTH = 1.5
 # The runs of identical readings a sensor must have ended before the longest of them says how long one lasts.
 STUCK_RUNS = 20
+# The spread test: the recent readings' average step, sqrt(|x - previous|) (the root makes an average of
+# steps about normal, so a normal tail fits it), over about the last 1/SPREAD_RATE readings, against the
+# long-run average step; each step counts at most SPREAD_CAP times the latter. Judged once SPREAD_AFTER
+# steps have been learned, against the long-run deviation of the recent average from the long-run one
+# (never below SPREAD_FLOOR times the long-run average step); the tail probability is worked out only past
+# SPREAD_GATE (a squared z).
+SPREAD_RATE = 1.0 / 20.0
+SPREAD_CAP = 4.0
+SPREAD_AFTER = 400
+SPREAD_FLOOR = 0.05
+SPREAD_GATE = 9.0
+
+
+# Builds a Score from a tuple of its fields in order, without the Python-level __new__ of a NamedTuple
+# (one frame less per reading, on the hot path).
+_new_score = tuple.__new__
 
 
 class Score(NamedTuple):
@@ -38,7 +54,7 @@ class SensorModel:
 
     Every reading is scored first, then learned. The raw score becomes an anomaly likelihood
     (`AnomalyLikelihood`), reported as 0.0 during probation: the first `warmup` readings after the
-    detector is ready. Six tests feed it, each held for `window` readings so a one-reading event
+    detector is ready. Seven tests feed it, each held for `window` readings so a one-reading event
     satisfies a rule that asks for a few readings in a row:
 
     - the average of the last `window` raw scores against the long-run distribution of single ones
@@ -54,6 +70,13 @@ class SensorModel:
       at least `window` readings, once `stuck_after` readings have been seen (a frozen probe); this
       one lasts until the reading changes, and the frozen readings are neither learned nor taken
       as a new normal;
+    - the average (square-rooted) step between consecutive readings over about the last 20 far
+      above or below the long-run average step, rarer than `spread` under a normal curve, once
+      400 steps have been learned (the readings start to swing, or go quiet, around the same
+      level). Repeats (the stuck test's) and steps into or out of a reading another test flags
+      (a spike) do not count, and each step counts at most four times the usual one. Readings
+      only this test flags are still learned (the level's deviation widens with them), and a
+      spread that lasts `rebaseline_after` readings becomes the new normal;
     - for a detector that reports drift (the default, while it judges by time of week), the recent
       readings' average far from the sensor's long-run level (a slow drift the time-of-week
       profile follows); the alert then reports the long-run level as the expected one.
@@ -105,6 +128,8 @@ class SensorModel:
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
         "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "_holds", "min_run", "_run",
         "stuck", "stuck_after", "_last", "_repeats", "_longest", "_runs", "_frozen", "_drifts", "_alert_at",
+        "spread", "_steps", "_recent_step", "_usual_step", "_step_rate", "_step_gate", "_spread_at",
+        "_spread_run", "_spread_held", "_spread_left", "_step_skip",
     )  # fmt: skip
 
     def __init__(
@@ -130,6 +155,7 @@ class SensorModel:
         min_run: int = 3,
         stuck: float | None = 4.0,
         stuck_after: int = 400,
+        spread: float | None = 1e-6,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
         owner = "SensorModel"
@@ -146,6 +172,17 @@ class SensorModel:
         self._alert_at = threshold  # the likelihood the alert rule fires at (`alerting`)
         self.stuck = None if stuck is None else checks.positive(owner, "stuck", stuck)
         self.stuck_after = checks.count(owner, "stuck_after", stuck_after)
+        self.spread = None if spread is None else checks.fraction(owner, "spread", spread)
+        self._steps = 0  # steps between consecutive readings learned by the spread test
+        self._recent_step = 0.0  # the recent readings' average step (every reading)
+        self._usual_step = 0.0  # the long-run average step (learned readings)
+        self._step_rate = 1.0 / horizon  # how fast the long-run average step learns after `horizon` steps
+        self._step_gate = 0.0  # SPREAD_GATE times the long-run mean square of the recent average's departure from it
+        self._spread_at = 0  # the reading (`count`) at which the spread test last reached the threshold
+        self._spread_run = 0  # readings it did in a row (each within `window` readings of the last)
+        self._spread_held = 0.0  # its likelihood, held for `window` readings
+        self._spread_left = 0
+        self._step_skip = False  # whether the last reading was flagged by the other tests (its step out does not count)
         self._last = math.nan  # the last finite reading
         self._repeats = 0  # readings in a row equal to it
         self._longest = 0  # the longest such run that has ended, frozen ones aside
@@ -214,17 +251,51 @@ class SensorModel:
             if level is not None:  # judged against the long-run level, which the alert then reports
                 self.calibration.hold(1.0, DRIFT)
                 expected = level
+        last = self._last  # the stuck test moves it on
         stuck = self._stuck(value)
+        calibration = self.calibration  # until a re-baseline below starts a new one
         if stuck:
-            self.calibration.hold(1.0, STUCK)
-        likelihood = self.calibration.likelihood(raw)
-        reason = self.calibration.reason  # read now: a re-baseline below starts a new calibration
-        if stuck and self.calibration.ready:  # neither a new normal nor worth learning: reported while it lasts
+            calibration.hold(1.0, STUCK)
+        likelihood = calibration.likelihood(raw)
+        reason = calibration.reason  # read now: a re-baseline below starts a new calibration
+        threshold = self.threshold
+        if self.spread is not None:  # inline: the hot path
+            flagged = likelihood >= threshold
+            # Not a repeat (the stuck test's), nor a step into or out of a reading the other tests flag (a
+            # spike). Such a reading is learned (warming up, below the threshold, or flagged by this test alone).
+            if not flagged and not self._step_skip and value != last and last == last:  # (NaN: the first reading)
+                step = math.sqrt(value - last if value > last else last - value)
+                usual = self._usual_step
+                cap = SPREAD_CAP * usual
+                if step > cap > 0.0:  # (no cap before a step has been learned)
+                    step = cap
+                recent = self._recent_step = self._recent_step + SPREAD_RATE * (step - self._recent_step)
+                off = recent - usual
+                gate = self._step_gate
+                if off * off > gate:
+                    self._spread_test(off)
+                # Learn the step, and the recent average's mean square departure from the long-run one.
+                n = self._steps = self._steps + 1
+                rate = 1.0 / n if n < self.horizon else self._step_rate
+                self._usual_step = usual + rate * (step - usual)
+                square = off * off
+                if square > gate and n > SPREAD_AFTER:  # a departure the test judges widens its yardstick slowly
+                    square = gate
+                self._step_gate = gate + rate * (SPREAD_GATE * square - gate)
+            self._step_skip = flagged
+        alone = False  # whether the spread test alone reaches the threshold: the reading is then learned
+        if self._spread_left:
+            self._spread_left -= 1
+            if self._spread_held > likelihood:
+                alone = likelihood < threshold
+                likelihood, reason = self._spread_held, SPREAD
+        ready = calibration.ready
+        if stuck and ready:  # neither a new normal nor worth learning: reported while it lasts
             return self._onset(raw, likelihood, expected, ts_ms, reason)
-        if self._probation > 0 or not self.calibration.ready:
+        if self._probation > 0 or not ready:
             self._learn_warming_up(value, raw)
             return self._score(raw, 0.0, expected, True)
-        if likelihood >= self.threshold:
+        if likelihood >= threshold and not alone:
             self._hold(value, ts_ms)
             if self._holds:  # the default detector notes the step (a quantized sensor's resolution)
                 detector.hold_value("value", value)
@@ -238,6 +309,29 @@ class SensorModel:
                 detector.learn_one({"value": value})
             self.calibration.learn(raw)
         return self._onset(raw, likelihood, expected, ts_ms, reason)
+
+    def _spread_test(self, off: float) -> None:
+        """Hold the spread test's likelihood for a recent average step `off` from the long-run one (beyond the gate).
+
+        Once it has reached the threshold on `rebaseline_after` readings in a row, the recent
+        average step becomes the usual one.
+        """
+        floor = SPREAD_FLOOR * self._usual_step + 1e-12
+        if self._steps <= SPREAD_AFTER or off * off <= SPREAD_GATE * floor * floor:
+            return
+        var = self._step_gate / SPREAD_GATE
+        sd = math.sqrt(var) if var > floor * floor else floor
+        likelihood = 1.0 - 0.5 * math.erfc((off if off > 0.0 else -off) / (sd * SQRT2)) * (0.01 / self.spread)
+        if likelihood <= 0.0:
+            return
+        if likelihood >= self._spread_held or self._spread_left <= 0:  # held for `window` readings, as the others
+            self._spread_held, self._spread_left = likelihood, self.window
+        if likelihood >= self.threshold:
+            # In a row: within the `window` readings its likelihood is held (repeats and spikes do not count).
+            run = self._spread_run = self._spread_run + 1 if self.count - self._spread_at <= self.window else 1
+            self._spread_at = self.count
+            if run >= self.rebaseline_after:
+                self._usual_step, self._spread_run = self._recent_step, 0
 
     def _beyond_range(self, value: float, raw: float) -> bool:
         """Whether `value` lies far outside the range of every earlier reading; then the range takes it in.
@@ -378,10 +472,10 @@ class SensorModel:
     def _score(self, raw, likelihood, expected, warming_up, muted=False, reason=None) -> Score:
         words = "" if reason is None else WORDS[reason]
         if expected is None:
-            return Score(raw, likelihood, None, None, None, warming_up, muted, words)
+            return _new_score(Score, (raw, likelihood, None, None, None, warming_up, muted, words))
         level, spread = expected
         margin = self.band * spread
-        return Score(raw, likelihood, level, level - margin, level + margin, warming_up, muted, words)
+        return _new_score(Score, (raw, likelihood, level, level - margin, level + margin, warming_up, muted, words))
 
     @staticmethod
     def _clamp(raw: float) -> float:
@@ -397,6 +491,8 @@ class SensorModel:
         "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0, "routine": None,
         "_routine": None, "min_run": 3, "_run": 3, "stuck": None, "_last": math.nan, "_repeats": 0, "_longest": 0,
         "_frozen": False, "stuck_after": 750, "_runs": STUCK_RUNS,  # as trusted as it was
+        "spread": None, "_steps": 0, "_recent_step": 0.0, "_usual_step": 0.0, "_step_rate": 0.001,
+        "_step_gate": 0.0, "_spread_at": 0, "_spread_run": 0, "_spread_held": 0.0, "_spread_left": 0, "_step_skip": False,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:
