@@ -18,6 +18,12 @@ ERROR_RATE = 0.01
 DRIFT_RATE = 1.0 / 14.0
 # From this fraction of the drift limit on, the plain moments stop learning the readings that drift.
 FREEZE = 0.5
+# A slot's level at the first reading of a visit is the one its earlier visits left (a period ago): how well
+# that predicts is the profile's real skill. The weekly view is used only while that error is also below
+# START_FIT times the plain one, once START_MIN visits were judged; START_RATE: how fast it follows them.
+START_FIT = 1.0
+START_MIN = 16
+START_RATE = 0.05
 
 
 class RunningMoments:
@@ -118,7 +124,7 @@ class WeeklyProfile:
     stream. The state is 8 bytes per slot and five numbers.
     """
 
-    __slots__ = ("period_ms", "buckets", "rate", "profile", "n", "mean", "m2", "error")
+    __slots__ = ("period_ms", "buckets", "rate", "profile", "n", "mean", "m2", "error", "start_error", "starts", "last")
 
     def __init__(self, period_ms: int, buckets: int, rate: float) -> None:
         self.period_ms, self.buckets, self.rate = period_ms, buckets, rate
@@ -127,13 +133,17 @@ class WeeklyProfile:
         self.mean = 0.0  # their mean
         self.m2 = 0.0  # n times their variance
         self.error = 0.0
+        self.start_error = 0.0  # mean |residual| at the first reading of a visit to a slot with a level
+        self.starts = 0  # such readings seen
+        self.last = -1  # the slot of the last reading
 
     def __setstate__(self, state) -> None:
         slots = dict(state[1] if isinstance(state, tuple) else state)
         residual = slots.pop("residual", None)  # a RunningMoments until the residuals were kept inline
         if residual is not None:
             slots.update(n=residual.n, mean=residual.mean, m2=residual.m2)
-        restore(self, slots, {})
+        # Saved before first readings were judged: trusted as it was until they say otherwise.
+        restore(self, slots, {"start_error": 0.0, "starts": START_MIN, "last": -1})
 
     @property
     def sd(self) -> float:
@@ -143,10 +153,15 @@ class WeeklyProfile:
     def update(self, x: float, bucket: int) -> None:
         """Learn one finite value taken in `bucket`: the residual statistics, then the slot's level."""
         level = self.profile[bucket]
+        last, self.last = self.last, bucket
         if level != level:  # NaN: the slot's first reading
             self.profile[bucket] = x
             return
         residual = x - level
+        if bucket != last:  # a new visit: the level is the one earlier visits left
+            starts = self.starts = self.starts + 1
+            rate = START_RATE if START_RATE * starts > 1.0 else 1.0 / starts
+            self.start_error += rate * ((residual if residual > 0.0 else -residual) - self.start_error)
         n = self.n = self.n + 1
         delta = residual - self.mean
         self.mean += delta / n
@@ -184,6 +199,10 @@ class RunningZScore(base.AnomalyDetector):
     `SensorModel` does), and once the profile's mean absolute error is below `fit` times the plain
     mean absolute deviation, the score is the z-score of the reading minus its slot's profile.
     A night's low and a Monday's peak are then normal, and a quiet Thursday afternoon is not.
+    Once a slot's level has been met again a period later, the profile must also predict the first
+    reading of each visit (from the level its earlier visits left) better than the plain mean does:
+    at one reading a minute a slot's level follows the 30 readings of its visit, so on a sensor that
+    only wanders it is a local level, not a time of week, and a week-old one would fire.
     `season_ms=0` turns this off.
 
     A profile that follows each slot's readings also follows a slow drift (a filter that clogs over
@@ -300,10 +319,17 @@ class RunningZScore(base.AnomalyDetector):
             week.update(value, bucket)
         moments.update(value)
 
+    def _fits_across(self, week: WeeklyProfile, state: FeatureState) -> bool:
+        """Whether a profile that explains the stream within visits also does from one visit to the next."""
+        if week.starts < START_MIN:  # not judged from visit to visit yet: trusted until a level a period old comes
+            slot = self._slot
+            return week.starts == 0 and (slot == week.last or week.profile[slot] != week.profile[slot])
+        return week.start_error < START_FIT * state.error
+
     def _departs(self, state: FeatureState, deviation: float) -> bool:
         """Follow the drift while the weekly view is in use (else it is 0); whether it is past FREEZE times the limit."""
         week = state.week
-        if week.n < BOOTSTRAP or week.error >= self.fit * state.error:
+        if week.n < BOOTSTRAP or week.error >= self.fit * state.error or not self._fits_across(week, state):
             state.drift = 0.0
             return False
         limit = self.drift
@@ -351,7 +377,8 @@ class RunningZScore(base.AnomalyDetector):
     def _weekly(self, state: FeatureState) -> tuple[float, float] | None:
         """(expected value, deviation) from the time of week, when the profile explains the stream."""
         week = state.week
-        if week is None or week.n < BOOTSTRAP or week.error >= self.fit * state.error:
+        if (week is None or week.n < BOOTSTRAP or week.error >= self.fit * state.error
+                or not self._fits_across(week, state)):
             return None
         profile = week.profile[self._slot]
         if profile != profile:

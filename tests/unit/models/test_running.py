@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from models import running
 from models.running import WEEK_MS, FeatureState, RunningMoments, RunningZScore
 from tests.unit.models.streams import supply_air
 
@@ -45,6 +46,35 @@ def test_a_stream_without_rhythm_keeps_the_plain_view():
     moments = detector._by_feature["value"].moments
     assert detector.expected_one("value") == (moments.mean, moments.scale)
     assert abs(detector.score_one({"value": 13.0}) - (13.0 - moments.mean) / moments.scale) < 1e-12
+
+
+def test_a_wandering_sensor_read_every_minute_is_judged_by_its_plain_view_once_slots_come_round_again(monkeypatch):
+    # A room temperature that wanders (AR(1), 0.99 a minute) read every minute: each half-hour slot's level
+    # follows the 30 readings of its visit, so within visits the profile predicts far better than the plain
+    # mean; from a week ago, at the first reading of the next visit, it predicts worse.
+    def two_weeks() -> RunningZScore:
+        rng, level, detector = random.Random(5), 0.0, RunningZScore()
+        for minute in range(2 * 7 * 1440):
+            level = 0.99 * level + rng.gauss(0.0, 0.3)
+            detector.at(minute * 60_000)
+            detector.learn_one({"value": 20.0 + level})
+        detector.at(2 * 7 * 1440 * 60_000)
+        return detector
+
+    def uses_profile(detector: RunningZScore) -> bool:
+        moments = detector._by_feature["value"].moments
+        return detector.expected_one("value") != (moments.mean, moments.scale)
+
+    judged = two_weeks()
+    week, plain_error = judged._by_feature["value"].week, judged._by_feature["value"].error
+    assert week.error < 0.5 * plain_error < plain_error < week.start_error  # fits within visits, not across
+    assert not uses_profile(judged)
+    monkeypatch.setattr(running, "START_FIT", 1e9)  # as before first readings were judged
+    assert uses_profile(two_weeks())
+    cycle = RunningZScore()
+    feed(cycle, daily_cycle(random.Random(1)))
+    cycle.at(3 * WEEK_MS)
+    assert uses_profile(cycle), "a real rhythm still passes, visit to visit"
 
 
 def test_the_one_value_path_gives_what_the_river_api_gives():
