@@ -491,8 +491,8 @@ class SensorModel:
         "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0, "routine": None,
         "_routine": None, "min_run": 3, "_run": 3, "stuck": None, "_last": math.nan, "_repeats": 0, "_longest": 0,
         "_frozen": False, "stuck_after": 750, "_runs": STUCK_RUNS,  # as trusted as it was
-        "spread": None, "_steps": 0, "_recent_step": 0.0, "_usual_step": 0.0, "_step_rate": 0.001,
-        "_step_gate": 0.0, "_spread_at": 0, "_spread_run": 0, "_spread_held": 0.0, "_spread_left": 0, "_step_skip": False,
+        "spread": None, "_steps": 0, "_recent_step": 0.0, "_usual_step": 0.0, "_step_rate": 0.001, "_step_gate": 0.0,
+        "_spread_at": 0, "_spread_run": 0, "_spread_held": 0.0, "_spread_left": 0, "_step_skip": False,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:
