@@ -136,8 +136,8 @@ class Notifier:
                     fields.get(b"state") == FIRING.encode() for _, fields in entries):
                 time.sleep(self.group_wait_ms / 1000)
                 entries += self._read(None, self.batch_size - len(entries))
-        transitions = [self._to_post(fields) for _, fields in entries]
-        groups = fired_together(transitions, self.default_channel, self.group_min)
+        transitions = [_parsed(fields) for _, fields in entries]
+        groups = self._groups(transitions)
         in_group = {index for members in groups.values() for index in members}
         settled = 0
         for index, (entry_id, fields) in enumerate(entries):
@@ -162,15 +162,21 @@ class Notifier:
         read = self.client.xreadgroup(GROUP, self.consumer, {ALERT_STREAM: ">"}, count=count, block=block_ms)
         return [entry for _, stream_entries in read or [] for entry in stream_entries]
 
-    def _to_post(self, fields) -> AlertTransition | None:
-        """The transition an entry holds, if it is one still to post (None: malformed, or already in Slack)."""
-        try:
-            transition = AlertTransition.from_fields(fields) if fields else None
-        except ValueError:
-            return None  # `_settle` parks it, saying why
-        if transition is None or (transition.state == FIRING and self.posts.posted(transition.id) is not None):
-            return None
-        return transition
+    def _groups(self, transitions: list[AlertTransition | None]) -> dict[int, list[int]]:
+        """`fired_together`, less the firings already in Slack (a redelivery), looked up in one round trip.
+
+        Those, and the rest of a group they leave too small, go one by one through `_settle`.
+        """
+        candidates = [i for members in fired_together(transitions, self.default_channel, self.group_min).values()
+                      for i in members]
+        if not candidates:
+            return {}
+        unposted = list(transitions)
+        for i, posted in zip(candidates, self.posts.posted_already([transitions[i].id for i in candidates]),
+                             strict=True):
+            if posted:
+                unposted[i] = None
+        return fired_together(unposted, self.default_channel, self.group_min)
 
     def _settle_group(self, members: list[tuple[bytes, dict, AlertTransition]]) -> int:
         """Post firings that came together as one message, record each as posted there and XACK them; how many."""
@@ -342,6 +348,14 @@ class Notifier:
         pipe.xadd(UNDELIVERABLE_STREAM, parked, maxlen=UNDELIVERABLE_MAXLEN, approximate=True)
         pipe.xack(ALERT_STREAM, GROUP, entry_id)
         pipe.execute()
+
+
+def _parsed(fields) -> AlertTransition | None:
+    """The transition an entry holds; None for a trimmed or malformed one (`_settle` acks or parks it, saying why)."""
+    try:
+        return AlertTransition.from_fields(fields) if fields else None
+    except ValueError:
+        return None
 
 
 def _text(value) -> str:

@@ -57,8 +57,7 @@ def resolved_reply(resolved: AlertTransition) -> SlackMessage:
     '[RESOLVED] spike on t1 at 2023-11-14T22:14:20.000Z: value 11.5'
     """
     # A silent bus's or a retired sensor's resolve has no reading; every resolve may say why it came.
-    parts = [] if math.isnan(resolved.value) else [f"value {number(resolved.value)}"]
-    said = "; ".join(parts + ([resolved.reason] if resolved.reason else []))
+    said = _said(resolved, expected=False)
     when = f"at {utc_iso(resolved.ts)}"
     text = f"[RESOLVED] {resolved.rule} on {resolved.sensor_id} {when}" + (f": {said}" if said else "")
     line = (f"{RESOLVED_EMOJI} *Resolved* `{escape(resolved.rule)}` on `{escape(resolved.sensor_id)}` {when}"
@@ -91,7 +90,8 @@ def group_message(alerts: Sequence[AlertTransition]) -> SlackMessage:
     title = f"{severity_emoji(first.severity)} {severity}: {first.rule} on {len(alerts)} sensors{where}"
     text = (f"[{severity}] {first.rule} on {len(alerts)} sensors{where}: {', '.join(sensors[:GROUP_LISTED])}"
             + (f" and {more} more" if more > 0 else ""))
-    lines = [f"• `{escape(alert.sensor_id)}`: {escape(_said(alert))}" for alert in alerts[:GROUP_LISTED]]
+    lines = [f"• `{escape(alert.sensor_id)}`: {escape(_said(alert) or alert.summary or '-')}"
+             for alert in alerts[:GROUP_LISTED]]
     if more > 0:
         lines.append(f"… and {more} more")
     since = f"since {utc_iso(min(alert.ts for alert in alerts))}"
@@ -104,11 +104,11 @@ def group_message(alerts: Sequence[AlertTransition]) -> SlackMessage:
     return SlackMessage(text=_cut(text, TEXT_LIMIT), blocks=blocks)
 
 
-def _said(alert: AlertTransition) -> str:
-    """One alert in a line: its value (and what was expected) and why, as far as it has them."""
-    parts = [] if math.isnan(alert.value) else [f"value {number(alert.value)}"
-                                                + (f" (expected {alert.expected})" if alert.expected else "")]
-    return "; ".join(parts + ([alert.reason] if alert.reason else [])) or alert.summary or "-"
+def _said(alert: AlertTransition, expected: bool = True) -> str:
+    """A transition in a line: its value (and, with `expected`, what was expected) and why, as far as it has them."""
+    shown = f" (expected {alert.expected})" if expected and alert.expected else ""
+    parts = [] if math.isnan(alert.value) else [f"value {number(alert.value)}{shown}"]
+    return "; ".join(parts + ([alert.reason] if alert.reason else []))
 
 
 def _alert_message(alert: AlertTransition, resolved: AlertTransition | None) -> SlackMessage:

@@ -49,6 +49,10 @@ class PostLog:
         raw = self.client.get(POSTED_PREFIX + alert_id)
         return SlackPost.from_json(raw) if raw else None
 
+    def posted_already(self, alert_ids: list[str]) -> list[bool]:
+        """Whether each transition is already in Slack, in one round trip."""
+        return [raw is not None for raw in self.client.mget([POSTED_PREFIX + alert_id for alert_id in alert_ids])]
+
     def firing_post(self, resolved: AlertTransition) -> SlackPost | None:
         """The post of the firing this resolve ends: by the firing's exact id, else the latest for its key."""
         if resolved.fired_event_id:

@@ -128,7 +128,7 @@ class SensorModel:
         "unrest", "escalate", "routine", "_probation", "_held", "_ready", "_quiet_left", "_in_run", "_muted",
         "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "_holds", "min_run", "_run",
         "stuck", "stuck_after", "_last", "_repeats", "_longest", "_runs", "_frozen", "_drifts", "_alert_at",
-        "spread", "_steps", "_recent_step", "_usual_step", "_step_rate", "_step_gate", "_spread_at",
+        "spread", "_steps", "_recent_step", "_usual_step", "_step_gate", "_spread_at",
         "_spread_run", "_spread_held", "_spread_left", "_step_skip",
     )  # fmt: skip
 
@@ -176,7 +176,6 @@ class SensorModel:
         self._steps = 0  # steps between consecutive readings learned by the spread test
         self._recent_step = 0.0  # the recent readings' average step (every reading)
         self._usual_step = 0.0  # the long-run average step (learned readings)
-        self._step_rate = 1.0 / horizon  # how fast the long-run average step learns after `horizon` steps
         self._step_gate = 0.0  # SPREAD_GATE times the long-run mean square of the recent average's departure from it
         self._spread_at = 0  # the reading (`count`) at which the spread test last reached the threshold
         self._spread_run = 0  # readings it did in a row (each within `window` readings of the last)
@@ -276,7 +275,7 @@ class SensorModel:
                     self._spread_test(off)
                 # Learn the step, and the recent average's mean square departure from the long-run one.
                 n = self._steps = self._steps + 1
-                rate = 1.0 / n if n < self.horizon else self._step_rate
+                rate = 1.0 / (n if n < self.horizon else self.horizon)  # then forgets over `horizon` steps
                 self._usual_step = usual + rate * (step - usual)
                 square = off * off
                 if square > gate and n > SPREAD_AFTER:  # a departure the test judges widens its yardstick slowly
@@ -491,7 +490,7 @@ class SensorModel:
         "_high": math.nan, "unrest": None, "escalate": None, "_peak": 0.0, "_last_peak": 0.0, "routine": None,
         "_routine": None, "min_run": 3, "_run": 3, "stuck": None, "_last": math.nan, "_repeats": 0, "_longest": 0,
         "_frozen": False, "stuck_after": 750, "_runs": STUCK_RUNS,  # as trusted as it was
-        "spread": None, "_steps": 0, "_recent_step": 0.0, "_usual_step": 0.0, "_step_rate": 0.001, "_step_gate": 0.0,
+        "spread": None, "_steps": 0, "_recent_step": 0.0, "_usual_step": 0.0, "_step_gate": 0.0,
         "_spread_at": 0, "_spread_run": 0, "_spread_held": 0.0, "_spread_left": 0, "_step_skip": False,
     }  # fmt: skip
 
