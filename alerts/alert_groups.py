@@ -3,14 +3,16 @@
 When many sensors fire the same rule at once (every sensor behind a gateway goes silent, a power cut
 upsets a whole site), one message per sensor buries the channel and says less than one message that
 lists them. The notifier reads the alert stream in batches; the firings of a batch that share a rule,
-a Slack channel and a severity become one message once there are `minimum` of them.
+a Slack channel and a severity become one message once there are `minimum` of them. When the storm
+passes, the resolves read together whose alerts share a message become one reply in its thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alerts.transition import FIRING, AlertTransition
+from alerts.slack_posts import SlackPost
+from alerts.transition import FIRING, RESOLVED, AlertTransition
 
 # Firings of one rule, channel and severity read together that share one message; fewer are posted one by one.
 GROUP_MIN = 3
@@ -43,3 +45,25 @@ def fired_together(transitions: Sequence[AlertTransition | None], default_channe
             key = (transition.rule, transition.channel or default_channel, transition.severity)
             by_key.setdefault(key, []).append(index)
     return {members[0]: members for members in by_key.values() if len(members) >= minimum}
+
+
+def resolved_together(transitions: Sequence[AlertTransition | None],
+                      firing_posts: Sequence[SlackPost | None]) -> dict[int, list[int]]:
+    """Resolves whose alerts fired in one shared message (`SlackPost.group`), grouped by that message.
+
+    `firing_posts[i]` is the post of the firing that transition i resolves (None: not found, or not
+    a resolve). Keyed by the index of each group's first member; a single resolve makes a group too,
+    since it also marks its line in the shared message.
+
+    >>> def back(sensor):
+    ...     return AlertTransition.create(rule="silence", sensor_id=sensor, state="resolved", event_id="9-0",
+    ...                                   severity="warning", value=1.0, score=0.0, ts=0, summary="")
+    >>> shared, alone = SlackPost("C1", "100.1", group=3), SlackPost("C1", "100.2")
+    >>> resolved_together([back("a"), back("x"), None, back("b")], [shared, alone, None, shared])
+    {0: [0, 3]}
+    """
+    by_message: dict[tuple[str, str], list[int]] = {}
+    for index, (transition, post) in enumerate(zip(transitions, firing_posts, strict=True)):
+        if transition is not None and transition.state == RESOLVED and post is not None and post.group:
+            by_message.setdefault((post.channel, post.ts), []).append(index)
+    return {members[0]: members for members in by_message.values()}

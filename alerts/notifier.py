@@ -19,10 +19,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
-from alerts.alert_groups import GROUP_MIN, GROUP_WAIT_MS, fired_together
+from alerts.alert_groups import GROUP_MIN, GROUP_WAIT_MS, fired_together, resolved_together
 from alerts.notifier_metrics import NotifierMetrics
 from alerts.notifier_settings import NotifierSettings
-from alerts.slack_message import SlackMessage, firing_message, group_message, resolved_original, resolved_reply
+from alerts.slack_message import (SlackMessage, firing_message, group_message, group_resolved_reply, resolved_original,
+                                  resolved_reply)
 from alerts.slack_posts import PostLog, SlackPost
 from alerts.transition import ALERT_STREAM, FIRING, RESOLVED, AlertTransition
 from detector.redis_outage import OUTAGE_ERRORS, RedisRefused, address, wait_for_redis
@@ -126,27 +127,29 @@ class Notifier:
     def process_once(self, *, block_ms: int | None = None) -> int:
         """Deliver stale pending entries, then new ones (waiting up to `block_ms`); how many were settled.
 
-        Firings of one rule read together share a message (`alerts.alert_groups`): after a read that
-        brings a firing, the notifier waits `group_wait_ms` for the rest of a storm before posting.
+        Firings of one rule read together share a message (`alerts.alert_groups`), and the resolves of
+        alerts that share one are posted together in its thread: after a read that brings either, the
+        notifier waits `group_wait_ms` for the rest of a storm before posting.
         """
         entries = self._claim()
         if not entries:
             entries = self._read(block_ms, self.batch_size)
-            if self.group_min and self.group_wait_ms and 0 < len(entries) < self.batch_size and any(
-                    fields.get(b"state") == FIRING.encode() for _, fields in entries):
+            if self.group_min and self.group_wait_ms and 0 < len(entries) < self.batch_size and self._storm(entries):
                 time.sleep(self.group_wait_ms / 1000)
                 entries += self._read(None, self.batch_size - len(entries))
         transitions = [_parsed(fields) for _, fields in entries]
-        groups = self._groups(transitions)
-        in_group = {index for members in groups.values() for index in members}
+        plan = self._plan(transitions)
+        planned = {index for members, _ in plan.values() for index in members}
         settled = 0
         for index, (entry_id, fields) in enumerate(entries):
-            if index in in_group and index not in groups:
+            if index in planned and index not in plan:
                 continue  # settled with the first of its group
             try:
-                if index in groups:
-                    members = [(*entries[i], transitions[i]) for i in groups[index]]
-                    settled += self._settle_group(members)
+                if index in plan:
+                    members, shared = plan[index]
+                    together = [(*entries[i], transitions[i]) for i in members]
+                    settled += self._settle_group(together) if shared is None else self._settle_resolves(together,
+                                                                                                         shared)
                     continue
                 self._settle(entry_id, fields)
             except TransientFailure as exc:
@@ -162,13 +165,24 @@ class Notifier:
         read = self.client.xreadgroup(GROUP, self.consumer, {ALERT_STREAM: ">"}, count=count, block=block_ms)
         return [entry for _, stream_entries in read or [] for entry in stream_entries]
 
-    def _groups(self, transitions: list[AlertTransition | None]) -> dict[int, list[int]]:
-        """`fired_together`, less the firings already in Slack (a redelivery), looked up in one round trip.
+    def _storm(self, entries: list[tuple[bytes, dict]]) -> bool:
+        """Whether a read may be the start of a storm, or of its end: a firing, or a resolve of a shared message."""
+        if any(fields.get(b"state") == FIRING.encode() for _, fields in entries):
+            return True
+        resolves = [t for t in (_parsed(fields) for _, fields in entries) if t is not None and t.state == RESOLVED]
+        return any(post is not None and post.group for post in (self.posts.firing_posts(resolves) if resolves else []))
 
-        Those, and the rest of a group they leave too small, go one by one through `_settle`.
+    def _plan(self, transitions: list[AlertTransition | None]) -> dict[int, tuple[list[int], SlackPost | None]]:
+        """What to post together: {first index: (members, None)} for a storm of firings (`fired_together`), and
+        {first index: (members, the shared post)} for resolves of alerts that share a message (`resolved_together`).
+
+        Transitions already in Slack (a redelivery) take no part: with the rest, `_settle` takes them one by one.
+        Two round trips at most.
         """
         candidates = [i for members in fired_together(transitions, self.default_channel, self.group_min).values()
                       for i in members]
+        candidates += [i for i, transition in enumerate(transitions)
+                       if transition is not None and transition.state == RESOLVED]
         if not candidates:
             return {}
         unposted = list(transitions)
@@ -176,33 +190,75 @@ class Notifier:
                              strict=True):
             if posted:
                 unposted[i] = None
-        return fired_together(unposted, self.default_channel, self.group_min)
+        plan: dict[int, tuple[list[int], SlackPost | None]] = {
+            first: (members, None) for first, members in fired_together(unposted, self.default_channel,
+                                                                         self.group_min).items()}
+        resolves = [i for i, transition in enumerate(unposted) if transition is not None
+                    and transition.state == RESOLVED]
+        if resolves:
+            firing_posts: list[SlackPost | None] = [None] * len(unposted)
+            for i, post in zip(resolves, self.posts.firing_posts([unposted[i] for i in resolves]), strict=True):
+                firing_posts[i] = post
+            plan.update({first: (members, firing_posts[first])
+                         for first, members in resolved_together(unposted, firing_posts).items()})
+        return plan
 
     def _settle_group(self, members: list[tuple[bytes, dict, AlertTransition]]) -> int:
         """Post firings that came together as one message, record each as posted there and XACK them; how many."""
         alerts = [transition for _, _, transition in members]
         channel = alerts[0].channel or self.default_channel
         message = group_message(alerts)
-        try:
-            answer = self.slack.chat_postMessage(channel=channel, text=message.text, blocks=list(message.blocks))
-        except (SlackClientError, OSError) as exc:
-            transient, error = failure_of(exc)
-            if transient:
-                raise TransientFailure(f"{len(alerts)} {alerts[0].rule} alerts from {alerts[0].id}: {error}") from None
-            for entry_id, fields, _ in members:
-                self._undeliverable(entry_id, fields, error)
+        answer = self._deliver(members, f"{len(alerts)} {alerts[0].rule} alerts from {alerts[0].id}",
+                               lambda: self.slack.chat_postMessage(channel=channel, text=message.text,
+                                                                   blocks=list(message.blocks)))
+        if answer is None:
             return len(members)
         log.info("%d alerts (%s firing on %s ...) posted as one message to %s", len(alerts), alerts[0].rule,
                  alerts[0].sensor_id, answer["channel"])
-        posts = [(entry_id, transition, SlackPost(channel=answer["channel"], ts=answer["ts"],
-                                                  alert=transition.to_fields(), group=len(alerts)))
-                 for entry_id, _, transition in members]
-        try:
-            self._record(posts)
-        except OUTAGE_ERRORS:
-            self._unrecorded += posts
-            raise
+        self._keep([(entry_id, transition, SlackPost(channel=answer["channel"], ts=answer["ts"],
+                                                     alert=transition.to_fields(), group=len(alerts)))
+                    for entry_id, _, transition in members])
         return len(members)
+
+    def _settle_resolves(self, members: list[tuple[bytes, dict, AlertTransition]], shared: SlackPost) -> int:
+        """Resolves of alerts that share the message `shared`: mark them in it, reply once in its thread; how many.
+
+        The edit comes first: it is idempotent, so a crash before the reply is recorded only repeats it.
+        """
+        resolves = [transition for _, _, transition in members]
+        alerts, resolved = self.posts.group(shared)
+        resolved.update((transition.key, transition) for transition in resolves)
+        firing = len({alert.key for alert in alerts} - resolved.keys()) if alerts else None
+        reply = group_resolved_reply(resolves, firing)
+
+        def send():
+            if alerts:  # (a message posted before the notifier kept its group is left as it is)
+                self._edit(shared, group_message(alerts, resolved))
+            return self.slack.chat_postMessage(channel=shared.channel, text=reply.text, blocks=list(reply.blocks),
+                                               thread_ts=shared.ts)
+
+        answer = self._deliver(members, f"{len(resolves)} {resolves[0].rule} resolves from {resolves[0].id}", send)
+        if answer is None:
+            return len(members)
+        log.info("%d resolves (%s on %s ...) posted in the thread of %s in %s", len(resolves), resolves[0].rule,
+                 resolves[0].sensor_id, shared.ts, answer["channel"])
+        self._keep([(entry_id, transition, SlackPost(channel=answer["channel"], ts=answer["ts"],
+                                                     alert=transition.to_fields(), group=shared.group,
+                                                     thread=shared.ts))
+                    for entry_id, _, transition in members])
+        return len(members)
+
+    def _deliver(self, members: list[tuple], what: str, send):
+        """Slack's answer to `send()`; None once a permanent failure parked every member; TransientFailure else."""
+        try:
+            return send()
+        except (SlackClientError, OSError) as exc:
+            transient, error = failure_of(exc)
+            if transient:
+                raise TransientFailure(f"{what}: {error}") from None
+            for entry_id, fields, *_ in members:
+                self._undeliverable(entry_id, fields, error)
+            return None
 
     def run(self, stop_event: threading.Event | None = None, max_idle_s: float | None = None,
             *, block_ms: int = 1000) -> int:
@@ -275,17 +331,15 @@ class Notifier:
         if self.posts.posted(transition.id) is not None:
             self.client.xack(ALERT_STREAM, GROUP, entry_id)
             return
-        try:
-            post = self._post(transition)
-        except (SlackClientError, OSError) as exc:
-            transient, error = failure_of(exc)
-            if transient:
-                raise TransientFailure(f"alert {transition.id}: {error}") from None
-            self._undeliverable(entry_id, fields, error)
+        post = self._deliver([(entry_id, fields)], f"alert {transition.id}", lambda: self._post(transition))
+        if post is None:
             return
         log.info("alert %s (%s %s on %s) posted to %s", transition.id, transition.state, transition.rule,
                  transition.sensor_id, post.channel)
-        posted = [(entry_id, transition, post)]
+        self._keep([(entry_id, transition, post)])
+
+    def _keep(self, posted: list[tuple[bytes, AlertTransition, SlackPost]]) -> None:
+        """`_record` posts just made; if Redis is away, hold them to record first once it is back."""
         try:
             self._record(posted)
         except OUTAGE_ERRORS:

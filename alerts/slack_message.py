@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -65,10 +65,13 @@ def resolved_reply(resolved: AlertTransition) -> SlackMessage:
     return SlackMessage(text=text, blocks=(_section(line), _id_context(resolved)))
 
 
-def group_message(alerts: Sequence[AlertTransition]) -> SlackMessage:
+def group_message(alerts: Sequence[AlertTransition],
+                  resolved: Mapping[str, AlertTransition] | None = None) -> SlackMessage:
     """One message for alerts of one rule that fired together (a dead gateway: many sensors silent at once).
 
-    Each alert gets a line (the first GROUP_LISTED of them); their resolves follow in the message's thread.
+    Each alert gets a line (the first GROUP_LISTED of them, by sensor); `resolved` (resolves by alert key)
+    marks the lines of the alerts that have resolved and counts them, and once every alert has resolved
+    the message says so in its header. The resolves themselves are posted in the message's thread.
 
     >>> alerts = [AlertTransition.create(rule="silence", sensor_id=f"gw-1/t{i}", state="firing", event_id=f"{i}-0",
     ...     severity="warning", value=float("nan"), score=float("nan"), ts=1700000000000, summary="", site="hall",
@@ -80,28 +83,89 @@ def group_message(alerts: Sequence[AlertTransition]) -> SlackMessage:
     • `gw-1/t0`: silent: no reading for 1m
     • `gw-1/t1`: silent: no reading for 1m
     • `gw-1/t2`: silent: no reading for 1m
+    >>> back = AlertTransition.create(rule="silence", sensor_id="gw-1/t1", state="resolved", event_id="9-0",
+    ...     severity="warning", value=20.5, score=0.1, ts=1700000060000, summary="", reason="reporting again")
+    >>> edited = group_message(alerts, {back.key: back})
+    >>> edited.text
+    '[WARNING] silence on 3 sensors at hall, 1 resolved: gw-1/t0, gw-1/t1, gw-1/t2'
+    >>> print(edited.blocks[1]["text"]["text"].splitlines()[1])
+    • :white_check_mark: `gw-1/t1`: resolved at 2023-11-14T22:14:20.000Z, value 20.5; reporting again
     """
+    alerts = sorted(alerts, key=lambda alert: alert.sensor_id)
+    resolved = {key: back for key, back in (resolved or {}).items() if any(alert.key == key for alert in alerts)}
     first = alerts[0]
     severity = first.severity.upper() or "ALERT"
     sites = sorted({alert.site for alert in alerts if alert.site})
     where = f" at {', '.join(sites)}" if sites else ""
     sensors = [alert.sensor_id for alert in alerts]
     more = len(alerts) - GROUP_LISTED
-    title = f"{severity_emoji(first.severity)} {severity}: {first.rule} on {len(alerts)} sensors{where}"
-    text = (f"[{severity}] {first.rule} on {len(alerts)} sensors{where}: {', '.join(sensors[:GROUP_LISTED])}"
-            + (f" and {more} more" if more > 0 else ""))
-    lines = [f"• `{escape(alert.sensor_id)}`: {escape(_said(alert) or alert.summary or '-')}"
-             for alert in alerts[:GROUP_LISTED]]
+    what = f"{first.rule} on {len(alerts)} sensors{where}"
+    if len(resolved) == len(alerts):
+        title, label = f"{RESOLVED_EMOJI} RESOLVED (was {severity}): {what}", f"RESOLVED, was {severity}"
+    else:
+        title, label = f"{severity_emoji(first.severity)} {severity}: {what}", severity
+        what += f", {len(resolved)} resolved" if resolved else ""
+    text = (f"[{label}] {what}: {', '.join(sensors[:GROUP_LISTED])}" + (f" and {more} more" if more > 0 else ""))
+    lines = [_group_line(alert, resolved.get(alert.key)) for alert in alerts[:GROUP_LISTED]]
     if more > 0:
         lines.append(f"… and {more} more")
     since = f"since {utc_iso(min(alert.ts for alert in alerts))}"
+    firing = len(alerts) - len(resolved)
+    state = f"; {len(resolved)} resolved, {firing} still firing" if resolved and firing else ""
     blocks = (
         {"type": "header", "text": {"type": "plain_text", "text": _cut(title, HEADER_LIMIT), "emoji": True}},
         _section("\n".join(lines)),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{len(alerts)} alerts {since}; each resolve "
-                                                                    "is posted in this thread"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{len(alerts)} alerts {since}{state}; each "
+                                                                    "resolve is posted in this thread"}]},
     )
     return SlackMessage(text=_cut(text, TEXT_LIMIT), blocks=blocks)
+
+
+def group_resolved_reply(resolves: Sequence[AlertTransition], firing: int | None) -> SlackMessage:
+    """The one thread reply, under a group's message, for resolves of its alerts read together.
+
+    `firing` is how many of the group's alerts are still firing after these (None: not known).
+
+    >>> backs = [AlertTransition.create(rule="silence", sensor_id=f"gw-1/t{i}", state="resolved", event_id="9-0",
+    ...     severity="warning", value=20.5, score=0.1, ts=1700000060000, summary="", reason="reporting again")
+    ...     for i in range(2)]
+    >>> group_resolved_reply(backs, 45).text
+    '[RESOLVED] silence on 2 sensors at 2023-11-14T22:14:20.000Z: gw-1/t0, gw-1/t1; 45 still firing'
+    >>> group_resolved_reply(backs[:1], 0).text
+    '[RESOLVED] silence on gw-1/t0 at 2023-11-14T22:14:20.000Z: value 20.5; reporting again; none still firing'
+    """
+    resolves = sorted(resolves, key=lambda back: back.sensor_id)
+    left = "" if firing is None else f"; {firing or 'none'} still firing"
+    if len(resolves) == 1:
+        alone = resolved_reply(resolves[0])
+        return SlackMessage(text=alone.text + left, blocks=(*alone.blocks[:-1], _context(left[2:]), alone.blocks[-1])
+                            if left else alone.blocks)
+    first = resolves[0]
+    when = f"at {utc_iso(max(back.ts for back in resolves))}"
+    sensors = [back.sensor_id for back in resolves]
+    more = len(resolves) - GROUP_LISTED
+    text = (f"[RESOLVED] {first.rule} on {len(resolves)} sensors {when}: {', '.join(sensors[:GROUP_LISTED])}"
+            + (f" and {more} more" if more > 0 else "") + left)
+    lines = [f"{RESOLVED_EMOJI} *Resolved* `{escape(first.rule)}` on {len(resolves)} sensors {when}"]
+    lines += [f"• `{escape(back.sensor_id)}`" + (f": {escape(said)}" if (said := _said(back, expected=False)) else "")
+              for back in resolves[:GROUP_LISTED]]
+    if more > 0:
+        lines.append(f"… and {more} more")
+    blocks = (_section("\n".join(lines)),) + ((_context(left[2:]),) if left else ())
+    return SlackMessage(text=_cut(text, TEXT_LIMIT), blocks=blocks)
+
+
+def _group_line(alert: AlertTransition, resolved: AlertTransition | None) -> str:
+    """One alert's line in its group's message: why it fired, or when and how it resolved."""
+    if resolved is None:
+        return f"• `{escape(alert.sensor_id)}`: {escape(_said(alert) or alert.summary or '-')}"
+    said = _said(resolved, expected=False)
+    return (f"• {RESOLVED_EMOJI} `{escape(alert.sensor_id)}`: resolved at {utc_iso(resolved.ts)}"
+            + (f", {escape(said)}" if said else ""))
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _said(alert: AlertTransition, expected: bool = True) -> str:

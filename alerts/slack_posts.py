@@ -9,6 +9,9 @@ from alerts.transition import FIRING, AlertTransition, transition_id
 
 POSTED_PREFIX = "tocsin:slack:posted:"  # + alert id -> the post of that transition
 THREAD_PREFIX = "tocsin:slack:thread:"  # + alert key (rule|sensor) -> the post of its latest firing
+# + channel:ts of a message several alerts share -> hash of alert key -> the firing alert's fields (JSON);
+# the same key + ":resolved" -> hash of alert key -> its resolve's fields, once it resolved.
+GROUP_PREFIX = "tocsin:slack:group:"
 # Long enough for an alert that fires on Friday and resolves after a long weekend, and then some.
 POST_TTL_S = 30 * 86400
 
@@ -17,24 +20,28 @@ POST_TTL_S = 30 * 86400
 class SlackPost:
     """Where one transition's message lives in Slack (channel id, message ts) and the alert it showed.
 
-    `group` is how many alerts share the message (0: it is this alert's own).
+    `group` is how many alerts share the message (0: it is this alert's own); a resolve posted in the
+    thread of such a message keeps that message's ts as `thread`.
     """
 
     channel: str
     ts: str
     alert: dict[str, str] = field(default_factory=dict)
     group: int = 0
+    thread: str = ""
 
     def to_json(self) -> str:
         """The record as stored in Redis."""
         record = {"channel": self.channel, "ts": self.ts, "alert": self.alert}
-        return json.dumps({**record, "group": self.group} if self.group else record, sort_keys=True)
+        record.update({name: value for name, value in (("group", self.group), ("thread", self.thread)) if value})
+        return json.dumps(record, sort_keys=True)
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> "SlackPost":
         """Parse a stored record."""
         data = json.loads(raw)
-        return cls(channel=data["channel"], ts=data["ts"], alert=data.get("alert", {}), group=data.get("group", 0))
+        return cls(channel=data["channel"], ts=data["ts"], alert=data.get("alert", {}), group=data.get("group", 0),
+                   thread=data.get("thread", ""))
 
 
 class PostLog:
@@ -55,18 +62,48 @@ class PostLog:
 
     def firing_post(self, resolved: AlertTransition) -> SlackPost | None:
         """The post of the firing this resolve ends: by the firing's exact id, else the latest for its key."""
-        if resolved.fired_event_id:
+        return self.firing_posts([resolved])[0]
+
+    def firing_posts(self, resolves: list[AlertTransition]) -> list[SlackPost | None]:
+        """`firing_post` of each resolve, in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for resolved in resolves:
             firing_id = transition_id(resolved.rule, resolved.sensor_id, FIRING, resolved.fired_event_id)
-            post = self.posted(firing_id)
-            if post is not None:
-                return post
-        raw = self.client.get(THREAD_PREFIX + resolved.key)
-        return SlackPost.from_json(raw) if raw else None
+            pipe.get(POSTED_PREFIX + firing_id)  # (a resolve without fired_event_id finds nothing here)
+            pipe.get(THREAD_PREFIX + resolved.key)
+        found = pipe.execute()
+        return [SlackPost.from_json(exact or latest) if (exact or latest) else None
+                for exact, latest in zip(found[::2], found[1::2], strict=True)]
+
+    def group(self, post: SlackPost) -> tuple[list[AlertTransition], dict[str, AlertTransition]]:
+        """The alerts that share `post`'s message, and the resolves of those that resolved, by alert key.
+
+        Both are empty for a message posted before the notifier kept them, or past their TTL.
+        """
+        key = _group_key(post.channel, post.thread or post.ts)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hvals(key)
+        pipe.hvals(key + ":resolved")
+        members, resolves = pipe.execute()
+        alerts = [AlertTransition.from_fields(json.loads(raw)) for raw in members]
+        return alerts, {back.key: back for back in (AlertTransition.from_fields(json.loads(raw)) for raw in resolves)}
 
     def record(self, pipe, transition: AlertTransition, post: SlackPost) -> None:
-        """Queue the record of `post` on `pipe` (the caller's transaction, which also XACKs)."""
+        """Queue the record of `post` on `pipe` (the caller's transaction, which also XACKs).
+
+        A firing that shares a message, and a resolve posted in such a message's thread, are also
+        noted in that message's group, so its next edit shows them.
+        """
         pipe.set(POSTED_PREFIX + transition.id, post.to_json(), ex=self.ttl_s)
         if transition.state == FIRING:
             pipe.set(THREAD_PREFIX + transition.key, post.to_json(), ex=self.ttl_s)
         else:
             pipe.delete(THREAD_PREFIX + transition.key)
+        if post.group:
+            key = _group_key(post.channel, post.thread or post.ts) + ("" if transition.state == FIRING else ":resolved")
+            pipe.hset(key, transition.key, json.dumps(transition.to_fields(), sort_keys=True))
+            pipe.expire(key, self.ttl_s)
+
+
+def _group_key(channel: str, ts: str) -> str:
+    return f"{GROUP_PREFIX}{channel}:{ts}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from alerts.slack_message import GROUP_LISTED, firing_message, group_message, resolved_original, resolved_reply
+from alerts.slack_message import (GROUP_LISTED, firing_message, group_message, group_resolved_reply, resolved_original,
+                                  resolved_reply)
 from alerts.transition import AlertTransition
 from tests.slack_api import block_kit_problem
 
@@ -105,12 +106,16 @@ def test_every_message_is_valid_block_kit_even_with_huge_text():
     assert len(firing_message(huge).blocks[0]["text"]["text"]) == 150
 
 
-def test_a_large_storm_lists_the_first_sensors_and_counts_the_rest_within_slack_limits():
-    alerts = [AlertTransition.create(rule="silence", sensor_id=f"gateway-7/sensor-{i:03d}", state="firing",
+def _storm(size: int) -> list[AlertTransition]:
+    return [AlertTransition.create(rule="silence", sensor_id=f"gateway-7/sensor-{i:03d}", state="firing",
                                      event_id=f"{i}-0", severity="warning", value=float("nan"), score=float("nan"),
                                      ts=1_700_000_000_000 + i, summary="", site=f"hall-{i % 2}",
                                      reason="silent: no reading for 1m; usually a reading every 1s")
-              for i in range(60)]
+              for i in range(size)]
+
+
+def test_a_large_storm_lists_the_first_sensors_and_counts_the_rest_within_slack_limits():
+    alerts = _storm(60)
     message = group_message(alerts)
     header, listing, context = message.blocks
     assert header["text"]["text"] == ":large_orange_circle: WARNING: silence on 60 sensors at hall-0, hall-1"
@@ -121,3 +126,45 @@ def test_a_large_storm_lists_the_first_sensors_and_counts_the_rest_within_slack_
     assert context["elements"][0]["text"] == ("60 alerts since 2023-11-14T22:13:20.000Z; each resolve is posted "
                                               "in this thread")
     assert block_kit_problem(list(message.blocks), message.text) == ""
+
+
+def _back(alert: AlertTransition, ts: int = 1_700_000_060_000) -> AlertTransition:
+    return AlertTransition.create(rule=alert.rule, sensor_id=alert.sensor_id, state="resolved", event_id="99-0",
+                                  severity=alert.severity, value=20.25, score=0.1, ts=ts, summary="",
+                                  reason="reporting again", fired_event_id=alert.event_id)
+
+
+def test_a_storm_message_counts_its_resolves_and_says_resolved_once_all_are():
+    alerts = _storm(60)
+    backs = {back.key: back for back in map(_back, alerts[:40])}
+    partly = group_message(alerts, backs)
+    header, listing, context = partly.blocks
+    assert header["text"]["text"].startswith(":large_orange_circle: WARNING: silence on 60 sensors")
+    assert partly.text.startswith("[WARNING] silence on 60 sensors at hall-0, hall-1, 40 resolved: ")
+    assert listing["text"]["text"].split("\n")[0] == (
+        "• :white_check_mark: `gateway-7/sensor-000`: resolved at 2023-11-14T22:14:20.000Z, value 20.25; "
+        "reporting again")
+    assert "; 40 resolved, 20 still firing;" in context["elements"][0]["text"]
+    assert block_kit_problem(list(partly.blocks), partly.text) == ""
+    other = _back(_firing())
+    assert group_message(alerts, {**backs, other.key: other}).text == partly.text, "a resolve of another alert"
+    done = group_message(alerts, {back.key: back for back in map(_back, alerts)})
+    assert done.blocks[0]["text"]["text"].startswith(":white_check_mark: RESOLVED (was WARNING): silence on 60")
+    assert done.text.startswith("[RESOLVED, was WARNING] silence on 60 sensors")
+    assert "still firing" not in done.blocks[2]["elements"][0]["text"]
+
+
+def test_the_reply_to_resolves_read_together_lists_them_within_slack_limits():
+    backs = [_back(alert) for alert in _storm(60)]
+    reply = group_resolved_reply(backs, 0)
+    assert reply.text.startswith("[RESOLVED] silence on 60 sensors at 2023-11-14T22:14:20.000Z: gateway-7/sensor-000")
+    assert reply.text.endswith(f"and {60 - GROUP_LISTED} more; none still firing")
+    lines = reply.blocks[0]["text"]["text"].split("\n")
+    assert len(lines) == 1 + GROUP_LISTED + 1
+    assert lines[1] == "• `gateway-7/sensor-000`: value 20.25; reporting again"
+    assert block_kit_problem(list(reply.blocks), reply.text) == ""
+    alone = group_resolved_reply(backs[:1], None)
+    assert alone == resolved_reply(backs[0]), "not knowing how many still fire, a lone resolve reads as always"
+    counted = group_resolved_reply(backs[:1], 12)
+    assert counted.text == resolved_reply(backs[0]).text + "; 12 still firing"
+    assert block_kit_problem(list(counted.blocks), counted.text) == ""
