@@ -18,6 +18,8 @@ from alerts.transition import FIRING, RESOLVED, AlertTransition
 GROUP_MIN = 3
 # After a read that brings a firing, how long the notifier waits for the rest of a storm before posting (ms).
 GROUP_WAIT_MS = 2_000
+# How long a storm's message takes in later firings of its rule at its sites, after the last one it took (ms).
+GROUP_JOIN_MS = 300_000
 
 
 def fired_together(transitions: Sequence[AlertTransition | None], default_channel: str,
@@ -65,5 +67,5 @@ def resolved_together(transitions: Sequence[AlertTransition | None],
     by_message: dict[tuple[str, str], list[int]] = {}
     for index, (transition, post) in enumerate(zip(transitions, firing_posts, strict=True)):
         if transition is not None and transition.state == RESOLVED and post is not None and post.group:
-            by_message.setdefault((post.channel, post.ts), []).append(index)
+            by_message.setdefault((post.channel, post.root), []).append(index)
     return {members[0]: members for members in by_message.values()}

@@ -8,7 +8,7 @@ import threading
 
 import typer
 
-from alerts.alert_groups import GROUP_MIN, GROUP_WAIT_MS
+from alerts.alert_groups import GROUP_JOIN_MS, GROUP_MIN, GROUP_WAIT_MS
 from alerts.notifier import Notifier, NotifierRefused
 from alerts.notifier_settings import NotifierSettings, SettingsError
 from detector.redis_outage import RedisRefused
@@ -33,6 +33,9 @@ def notify(
                                   "severity) read together that share one Slack message; 0 posts each alone."),
     group_wait: float = typer.Option(GROUP_WAIT_MS / 1000, "--group-wait", min=0.0, help="Seconds to wait, after "
                                      "reading a firing, for the rest of a storm before posting."),
+    group_join: float = typer.Option(GROUP_JOIN_MS / 1000, "--group-join", min=0.0, help="Seconds a storm's "
+                                     "message takes in later firings of its rule at its sites, after the last one "
+                                     "it took (edited in, and said in its thread); 0 never."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every delivery."),
     metrics_port: int = typer.Option(None, "--metrics-port", min=1, max=65535, help="Serve Prometheus metrics "
                                      "at http://HOST:PORT/metrics (posts, failures, Redis outages)."),
@@ -48,7 +51,8 @@ def notify(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = NotifierSettings.from_env(slack_channel=channel, redis_url=redis_url, consumer=consumer,
-                                             claim_idle_s=claim_idle, group_min=group_min, group_wait_s=group_wait)
+                                             claim_idle_s=claim_idle, group_min=group_min, group_wait_s=group_wait,
+                                             group_join_s=group_join)
         notifier = Notifier.from_settings(settings)
         notifier.start()
         if metrics_port is not None:

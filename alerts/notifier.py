@@ -19,11 +19,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
-from alerts.alert_groups import GROUP_MIN, GROUP_WAIT_MS, fired_together, resolved_together
+from alerts.alert_groups import GROUP_JOIN_MS, GROUP_MIN, GROUP_WAIT_MS, fired_together, resolved_together
 from alerts.notifier_metrics import NotifierMetrics
 from alerts.notifier_settings import NotifierSettings
-from alerts.slack_message import (SlackMessage, firing_message, group_message, group_resolved_reply, resolved_original,
-                                  resolved_reply)
+from alerts.slack_message import (SlackMessage, firing_message, group_joined_reply, group_message,
+                                  group_resolved_reply, resolved_original, resolved_reply)
 from alerts.slack_posts import PostLog, SlackPost
 from alerts.transition import ALERT_STREAM, FIRING, RESOLVED, AlertTransition
 from detector.redis_outage import OUTAGE_ERRORS, RedisRefused, address, wait_for_redis
@@ -80,7 +80,7 @@ class Notifier:
     def __init__(self, *, client: redis.Redis, slack: WebClient, default_channel: str,
                  consumer: str = "notifier-1", claim_idle_ms: int = 60_000, batch_size: int = 50,
                  metrics: NotifierMetrics | None = None, group_min: int = GROUP_MIN,
-                 group_wait_ms: int = GROUP_WAIT_MS) -> None:
+                 group_wait_ms: int = GROUP_WAIT_MS, group_join_ms: int = GROUP_JOIN_MS) -> None:
         self.client = client
         self.group_min = group_min  # firings of one rule read together that share a message (0: never)
         self.group_wait_ms = group_wait_ms  # after a read that brings a firing, how long to wait for the rest
@@ -90,7 +90,8 @@ class Notifier:
         self.consumer = consumer
         self.claim_idle_ms = claim_idle_ms
         self.batch_size = batch_size
-        self.posts = PostLog(client)
+        # A storm's message stays open to later firings of its rule at its sites, group_join_ms after the last.
+        self.posts = PostLog(client, default_channel=default_channel, storm_ttl_ms=group_join_ms if group_min else 0)
         # Posted to Slack, but Redis went away before the post was recorded and the entry acked: these are
         # recorded first once Redis is back, so the entry is not claimed and posted again.
         self._unrecorded: list[tuple[bytes, AlertTransition, SlackPost]] = []
@@ -101,7 +102,8 @@ class Notifier:
         slack = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         return cls(client=connect(settings.redis_url), slack=slack, default_channel=settings.slack_channel,
                    consumer=settings.consumer, claim_idle_ms=round(settings.claim_idle_s * 1000), metrics=metrics,
-                   group_min=settings.group_min, group_wait_ms=round(settings.group_wait_s * 1000))
+                   group_min=settings.group_min, group_wait_ms=round(settings.group_wait_s * 1000),
+                   group_join_ms=round(settings.group_join_s * 1000))
 
     def start(self) -> None:
         """Check the token with auth.test and create the consumer group; NotifierRefused if Slack says no."""
@@ -148,8 +150,12 @@ class Notifier:
                 if index in plan:
                     members, shared = plan[index]
                     together = [(*entries[i], transitions[i]) for i in members]
-                    settled += self._settle_group(together) if shared is None else self._settle_resolves(together,
-                                                                                                         shared)
+                    if shared is None:
+                        settled += self._settle_group(together)
+                    elif transitions[index].state == FIRING:
+                        settled += self._settle_join(together, shared)
+                    else:
+                        settled += self._settle_resolves(together, shared)
                     continue
                 self._settle(entry_id, fields)
             except TransientFailure as exc:
@@ -179,10 +185,12 @@ class Notifier:
         Transitions already in Slack (a redelivery) take no part: with the rest, `_settle` takes them one by one.
         Two round trips at most.
         """
-        candidates = [i for members in fired_together(transitions, self.default_channel, self.group_min).values()
-                      for i in members]
-        candidates += [i for i, transition in enumerate(transitions)
-                       if transition is not None and transition.state == RESOLVED]
+        joins = self.posts.storm_ttl_ms > 0  # then any firing may join an open storm
+        candidates = [i for i, transition in enumerate(transitions) if transition is not None and (
+            transition.state == RESOLVED or joins and transition.state == FIRING)]
+        if not joins:
+            candidates += [i for members in fired_together(transitions, self.default_channel, self.group_min).values()
+                           for i in members]
         if not candidates:
             return {}
         unposted = list(transitions)
@@ -190,9 +198,22 @@ class Notifier:
                              strict=True):
             if posted:
                 unposted[i] = None
-        plan: dict[int, tuple[list[int], SlackPost | None]] = {
-            first: (members, None) for first, members in fired_together(unposted, self.default_channel,
-                                                                         self.group_min).items()}
+        plan: dict[int, tuple[list[int], SlackPost | None]] = {}
+        if joins:  # firings of a storm whose message is still open join it
+            firings = [i for i, transition in enumerate(unposted) if transition is not None
+                       and transition.state == FIRING]
+            joining: dict[tuple[str, str], list[int]] = {}
+            storms: dict[tuple[str, str], SlackPost] = {}
+            for i, storm in zip(firings, self.posts.open_storms([unposted[i] for i in firings]), strict=True):
+                if storm is not None:
+                    joining.setdefault((storm.channel, storm.ts), []).append(i)
+                    storms[storm.channel, storm.ts] = storm
+            for message, members in joining.items():
+                plan[members[0]] = (members, storms[message])
+            joined = {i for members in joining.values() for i in members}
+            unposted = [None if i in joined else transition for i, transition in enumerate(unposted)]
+        plan.update({first: (members, None) for first, members in fired_together(unposted, self.default_channel,
+                                                                                 self.group_min).items()})
         resolves = [i for i, transition in enumerate(unposted) if transition is not None
                     and transition.state == RESOLVED]
         if resolves:
@@ -220,31 +241,74 @@ class Notifier:
                     for entry_id, _, transition in members])
         return len(members)
 
+    def _settle_join(self, members: list[tuple[bytes, dict, AlertTransition]], storm: SlackPost) -> int:
+        """Firings of a storm whose message is still open: add them to it and say so in its thread; how many.
+
+        Only firings at the storm's sites join, and only while some of its alerts still fire; the
+        rest are posted as any others (together, or one by one).
+        """
+        alerts, resolved = self.posts.group(storm)
+        sites = {alert.site for alert in alerts}
+        still = {alert.key for alert in alerts} - resolved.keys()
+        joins = [bool(still) and transition.site in sites for _, _, transition in members]
+        joining = [member for member, join in zip(members, joins, strict=True) if join]
+        apart = [member for member, join in zip(members, joins, strict=True) if not join]
+        settled = 0
+        if apart:
+            if len(apart) >= self.group_min:
+                settled += self._settle_group(apart)
+            else:
+                for entry_id, fields, _ in apart:
+                    self._settle(entry_id, fields)
+                    settled += 1
+        if not joining:
+            return settled
+        joined = [transition for _, _, transition in joining]
+        keys = {transition.key for transition in joined}
+        alerts = [alert for alert in alerts if alert.key not in keys] + joined
+        resolved = {key: back for key, back in resolved.items() if key not in keys}
+        reply = group_joined_reply(joined, len(alerts))
+
+        def send():
+            self._edit(storm, group_message(alerts, resolved))
+            return self.slack.chat_postMessage(channel=storm.channel, text=reply.text, blocks=list(reply.blocks),
+                                               thread_ts=storm.ts)
+
+        answer = self._deliver(joining, f"{len(joined)} {joined[0].rule} alerts from {joined[0].id}", send)
+        if answer is not None:
+            log.info("%d alerts (%s firing on %s ...) joined the storm of %s in %s", len(joined), joined[0].rule,
+                     joined[0].sensor_id, storm.ts, answer["channel"])
+            self._keep([(entry_id, transition, SlackPost(channel=answer["channel"], ts=answer["ts"],
+                                                         alert=transition.to_fields(), group=len(alerts),
+                                                         thread=storm.ts))
+                        for entry_id, _, transition in joining])
+        return settled + len(joining)
+
     def _settle_resolves(self, members: list[tuple[bytes, dict, AlertTransition]], shared: SlackPost) -> int:
         """Resolves of alerts that share the message `shared`: mark them in it, reply once in its thread; how many.
 
         The edit comes first: it is idempotent, so a crash before the reply is recorded only repeats it.
         """
+        root = SlackPost(channel=shared.channel, ts=shared.root, group=shared.group)
         resolves = [transition for _, _, transition in members]
-        alerts, resolved = self.posts.group(shared)
+        alerts, resolved = self.posts.group(root)
         resolved.update((transition.key, transition) for transition in resolves)
         firing = len({alert.key for alert in alerts} - resolved.keys()) if alerts else None
         reply = group_resolved_reply(resolves, firing)
 
         def send():
             if alerts:  # (a message posted before the notifier kept its group is left as it is)
-                self._edit(shared, group_message(alerts, resolved))
-            return self.slack.chat_postMessage(channel=shared.channel, text=reply.text, blocks=list(reply.blocks),
-                                               thread_ts=shared.ts)
+                self._edit(root, group_message(alerts, resolved))
+            return self.slack.chat_postMessage(channel=root.channel, text=reply.text, blocks=list(reply.blocks),
+                                               thread_ts=root.ts)
 
         answer = self._deliver(members, f"{len(resolves)} {resolves[0].rule} resolves from {resolves[0].id}", send)
         if answer is None:
             return len(members)
         log.info("%d resolves (%s on %s ...) posted in the thread of %s in %s", len(resolves), resolves[0].rule,
-                 resolves[0].sensor_id, shared.ts, answer["channel"])
+                 resolves[0].sensor_id, root.ts, answer["channel"])
         self._keep([(entry_id, transition, SlackPost(channel=answer["channel"], ts=answer["ts"],
-                                                     alert=transition.to_fields(), group=shared.group,
-                                                     thread=shared.ts))
+                                                     alert=transition.to_fields(), group=root.group, thread=root.ts))
                     for entry_id, _, transition in members])
         return len(members)
 
@@ -374,7 +438,7 @@ class Notifier:
             # First the edit: it is idempotent, so a crash before the reply is recorded only repeats it.
             edited = resolved_original(AlertTransition.from_fields(firing.alert), transition)
             self._edit(firing, edited)
-        return self._send(transition, firing.channel, resolved_reply(transition), thread_ts=firing.ts)
+        return self._send(transition, firing.channel, resolved_reply(transition), thread_ts=firing.root)
 
     def _send(self, transition: AlertTransition, channel: str, message: SlackMessage,
               thread_ts: str | None = None) -> SlackPost:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from alerts.alert_groups import GROUP_MIN, GROUP_WAIT_MS
+from alerts.alert_groups import GROUP_JOIN_MS, GROUP_MIN, GROUP_WAIT_MS
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -32,6 +32,7 @@ class NotifierSettings(BaseModel):
     claim_idle_s: float = Field(default=60.0, gt=0)
     group_min: int = Field(default=GROUP_MIN, ge=0)  # firings of one rule read together that share a message; 0: never
     group_wait_s: float = Field(default=GROUP_WAIT_MS / 1000, ge=0)
+    group_join_s: float = Field(default=GROUP_JOIN_MS / 1000, ge=0)  # a storm's message takes later firings; 0: never
 
     @field_validator("slack_api_url")
     @classmethod
@@ -75,7 +76,7 @@ _REQUIRED = (
 _VARIABLES = {"slack_bot_token": "SLACK_BOT_TOKEN", "slack_channel": "SLACK_CHANNEL",
               "slack_api_url": "SLACK_API_URL", "redis_url": "REDIS_URL",
               "consumer": "consumer name", "claim_idle_s": "claim idle seconds", "group_min": "--group-min",
-              "group_wait_s": "--group-wait"}
+              "group_wait_s": "--group-wait", "group_join_s": "--group-join"}
 
 
 def read_token(env: Mapping[str, str], problems: list[str]) -> str:

@@ -155,6 +155,33 @@ def group_resolved_reply(resolves: Sequence[AlertTransition], firing: int | None
     return SlackMessage(text=_cut(text, TEXT_LIMIT), blocks=blocks)
 
 
+def group_joined_reply(joined: Sequence[AlertTransition], total: int) -> SlackMessage:
+    """The thread reply, under a storm's message, for firings that joined it after it was posted (`total`: now in it).
+
+    >>> late = [AlertTransition.create(rule="silence", sensor_id=f"gw-1/t{i}", state="firing", event_id=f"{i}-0",
+    ...     severity="warning", value=float("nan"), score=float("nan"), ts=1700000090000, summary="", site="hall",
+    ...     reason="silent: no reading for 5m") for i in (7, 5)]
+    >>> group_joined_reply(late, 9).text
+    '[WARNING] silence on 2 more sensors at hall: gw-1/t5, gw-1/t7; 9 in this storm'
+    """
+    joined = sorted(joined, key=lambda alert: alert.sensor_id)
+    first = joined[0]
+    severity = first.severity.upper() or "ALERT"
+    sites = sorted({alert.site for alert in joined if alert.site})
+    where = f" at {', '.join(sites)}" if sites else ""
+    more = len(joined) - GROUP_LISTED
+    sensors = ", ".join(alert.sensor_id for alert in joined[:GROUP_LISTED]) + (f" and {more} more" if more > 0 else "")
+    text = (f"[{severity}] {first.rule} on {len(joined)} more sensor{'s' if len(joined) > 1 else ''}{where}: "
+            f"{sensors}; {total} in this storm")
+    lines = [f"{severity_emoji(first.severity)} *{escape(severity)}* `{escape(first.rule)}` on {len(joined)} more "
+             f"sensor{'s' if len(joined) > 1 else ''}{escape(where)} since {utc_iso(min(a.ts for a in joined))}"]
+    lines += [_group_line(alert, None) for alert in joined[:GROUP_LISTED]]
+    if more > 0:
+        lines.append(f"… and {more} more")
+    return SlackMessage(text=_cut(text, TEXT_LIMIT), blocks=(_section("\n".join(lines)),
+                                                             _context(f"{total} alerts in this storm")))
+
+
 def _group_line(alert: AlertTransition, resolved: AlertTransition | None) -> str:
     """One alert's line in its group's message: why it fired, or when and how it resolved."""
     if resolved is None:

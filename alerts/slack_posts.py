@@ -12,6 +12,8 @@ THREAD_PREFIX = "tocsin:slack:thread:"  # + alert key (rule|sensor) -> the post 
 # + channel:ts of a message several alerts share -> hash of alert key -> the firing alert's fields (JSON);
 # the same key + ":resolved" -> hash of alert key -> its resolve's fields, once it resolved.
 GROUP_PREFIX = "tocsin:slack:group:"
+# + rule|route|severity -> the post of the storm of that rule now open to more firings (`storm_key`)
+STORM_PREFIX = "tocsin:slack:storm:"
 # Long enough for an alert that fires on Friday and resolves after a long weekend, and then some.
 POST_TTL_S = 30 * 86400
 
@@ -36,6 +38,11 @@ class SlackPost:
         record.update({name: value for name, value in (("group", self.group), ("thread", self.thread)) if value})
         return json.dumps(record, sort_keys=True)
 
+    @property
+    def root(self) -> str:
+        """The ts of the message at the root of this post's thread (its own, unless it is a reply there)."""
+        return self.thread or self.ts
+
     @classmethod
     def from_json(cls, raw: bytes | str) -> "SlackPost":
         """Parse a stored record."""
@@ -47,9 +54,11 @@ class SlackPost:
 class PostLog:
     """Records of Slack posts, one per alert transition id, written in the same transaction as the XACK."""
 
-    def __init__(self, client, *, ttl_s: int = POST_TTL_S) -> None:
+    def __init__(self, client, *, ttl_s: int = POST_TTL_S, default_channel: str = "", storm_ttl_ms: int = 0) -> None:
         self.client = client
         self.ttl_s = ttl_s
+        self.default_channel = default_channel  # the route of alerts whose rule names no channel
+        self.storm_ttl_ms = storm_ttl_ms  # how long a storm's message takes more firings after the last (0: never)
 
     def posted(self, alert_id: str) -> SlackPost | None:
         """The post already made for this transition, if any."""
@@ -80,7 +89,7 @@ class PostLog:
 
         Both are empty for a message posted before the notifier kept them, or past their TTL.
         """
-        key = _group_key(post.channel, post.thread or post.ts)
+        key = _group_key(post.channel, post.root)
         pipe = self.client.pipeline(transaction=False)
         pipe.hvals(key)
         pipe.hvals(key + ":resolved")
@@ -88,21 +97,43 @@ class PostLog:
         alerts = [AlertTransition.from_fields(json.loads(raw)) for raw in members]
         return alerts, {back.key: back for back in (AlertTransition.from_fields(json.loads(raw)) for raw in resolves)}
 
+    def open_storms(self, firings: list[AlertTransition]) -> list[SlackPost | None]:
+        """For each firing, the message of an open storm of its rule, route and severity (None: none), in one MGET."""
+        if not firings or not self.storm_ttl_ms:
+            return [None] * len(firings)
+        found = self.client.mget([STORM_PREFIX + self.storm_key(firing) for firing in firings])
+        return [SlackPost.from_json(raw) if raw else None for raw in found]
+
+    def storm_key(self, firing: AlertTransition) -> str:
+        """What a storm shares: rule, route (the rule's channel, else the default) and severity."""
+        return f"{firing.rule}|{firing.channel or self.default_channel}|{firing.severity}"
+
     def record(self, pipe, transition: AlertTransition, post: SlackPost) -> None:
         """Queue the record of `post` on `pipe` (the caller's transaction, which also XACKs).
 
         A firing that shares a message, and a resolve posted in such a message's thread, are also
-        noted in that message's group, so its next edit shows them.
+        noted in that message's group, so its next edit shows them; such a firing also keeps the
+        message open, `storm_ttl_ms` long, to later firings of the same storm.
         """
         pipe.set(POSTED_PREFIX + transition.id, post.to_json(), ex=self.ttl_s)
         if transition.state == FIRING:
             pipe.set(THREAD_PREFIX + transition.key, post.to_json(), ex=self.ttl_s)
         else:
             pipe.delete(THREAD_PREFIX + transition.key)
-        if post.group:
-            key = _group_key(post.channel, post.thread or post.ts) + ("" if transition.state == FIRING else ":resolved")
-            pipe.hset(key, transition.key, json.dumps(transition.to_fields(), sort_keys=True))
-            pipe.expire(key, self.ttl_s)
+        if not post.group:
+            return
+        key = _group_key(post.channel, post.root)
+        fields = json.dumps(transition.to_fields(), sort_keys=True)
+        if transition.state == FIRING:
+            pipe.hset(key, transition.key, fields)
+            pipe.hdel(key + ":resolved", transition.key)  # (an alert of the group firing again)
+            if self.storm_ttl_ms:
+                root = SlackPost(channel=post.channel, ts=post.root, group=post.group)
+                pipe.set(STORM_PREFIX + self.storm_key(transition), root.to_json(), px=self.storm_ttl_ms)
+        else:
+            key += ":resolved"
+            pipe.hset(key, transition.key, fields)
+        pipe.expire(key, self.ttl_s)
 
 
 def _group_key(channel: str, ts: str) -> str:

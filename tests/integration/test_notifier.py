@@ -256,6 +256,56 @@ def test_the_resolves_of_a_storm_slack_could_not_take_are_posted_once_later(
     assert _pending(redis_client) == 0
 
 
+def test_later_firings_of_a_storm_at_its_site_join_its_message_until_it_has_passed(
+        redis_client, slack_api, notifier):  # noqa: F811
+    delivering, storm = _storm_posted(redis_client, notifier, sensors=3)
+    group_ts = slack_api.answers_to("chat.postMessage")[0]["ts"]
+    late = [_silence(f"gw-1/t{i}", "5-0", reason="silent: no reading for 5m") for i in (3, 4)]
+    elsewhere = _silence("gw-9/t0", "5-0", site="lab")
+    AlertSink(redis_client).write([late[0], elsewhere, late[1]])
+    assert delivering.process_once() == 3
+    [joined] = [call for call in slack_api.calls_to("chat.postMessage")[1:] if "thread_ts" in call]
+    [alone] = [call for call in slack_api.calls_to("chat.postMessage")[1:] if "thread_ts" not in call]
+    assert joined["thread_ts"] == group_ts
+    assert joined["text"] == "[WARNING] silence on 2 more sensors at hall: gw-1/t3, gw-1/t4; 5 in this storm"
+    assert alone["text"] == firing_message(elsewhere).text, "at another site: a message of its own"
+    [edit] = slack_api.calls_to("chat.update")
+    assert (edit["ts"], edit["text"]) == (group_ts, group_message(storm + late).text)
+    assert {delivering.posts.posted(alert.id).root for alert in late} == {group_ts}
+
+    again = _silence("gw-1/t0", "6-0")  # a sensor of the storm back, and silent again while the rest still are
+    AlertSink(redis_client).write([_back("gw-1/t0")])
+    assert delivering.process_once() == 1
+    AlertSink(redis_client).write([again])
+    assert delivering.process_once() == 1
+    assert slack_api.calls_to("chat.update")[-1]["text"] == group_message([again, *storm[1:], *late]).text
+    assert "resolved" not in slack_api.calls_to("chat.update")[-1]["text"]
+
+    AlertSink(redis_client).write([
+        _silence(f"gw-1/t{i}", "10-0", state="resolved", fired_event_id=fired, reason="reporting again")
+        for i, fired in enumerate(("6-0", "1-0", "1-0", "5-0", "5-0"))])
+    assert delivering.process_once() == 5
+    [reply] = [call for call in slack_api.calls_to("chat.postMessage")[3:] if "5 sensors" in call["text"]]
+    assert reply["thread_ts"] == group_ts and reply["text"].endswith("none still firing")
+    assert slack_api.calls_to("chat.update")[-1]["text"].startswith("[RESOLVED, was WARNING] silence on 5 sensors")
+    after = _silence("gw-1/t7", "20-0")  # the storm has passed: a new firing is news again
+    AlertSink(redis_client).write([after])
+    posts = len(slack_api.calls_to("chat.postMessage"))
+    assert delivering.process_once() == 1
+    last = slack_api.calls_to("chat.postMessage")[posts]
+    assert last["text"] == firing_message(after).text and "thread_ts" not in last
+    assert _pending(redis_client) == 0
+
+
+def test_group_join_0_posts_later_firings_of_a_storm_alone(redis_client, slack_api, notifier):  # noqa: F811
+    delivering, _ = _storm_posted(redis_client, notifier, sensors=3)
+    delivering.posts.storm_ttl_ms = 0
+    AlertSink(redis_client).write([_silence("gw-1/t3", "5-0")])
+    assert delivering.process_once() == 1
+    assert "thread_ts" not in slack_api.calls_to("chat.postMessage")[-1]
+    assert slack_api.calls_to("chat.update") == []
+
+
 def test_resolves_of_a_message_posted_before_groups_were_kept_reply_without_an_edit(
         redis_client, slack_api, notifier):  # noqa: F811
     delivering, storm = _storm_posted(redis_client, notifier, sensors=3)
