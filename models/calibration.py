@@ -20,8 +20,11 @@ STEP = 10.0
 # An excess above the 90th percentile counts at most this many times the mean excess, so one huge
 # spike cannot blind a sensor.
 EXCESS_CAP = 20.0
-# The single-reading test's tail is checked at this probability against the scores learned.
+# The single-reading test's tail is checked at these probabilities against the scores learned: a bursty
+# sensor's tail is heavier than an exponential one the deeper one looks, so the deeper check scales it
+# further once enough scores have been learned to see bursts that rare.
 TAIL_CHECK = 1e-3
+TAIL_DEEP = 1e-4
 # The likelihood every test gives at its own limit (the 99th percentile, `single`, `unrest`).
 ALONE = 0.99
 
@@ -51,9 +54,9 @@ class AnomalyLikelihood:
     exponential tail above the larger of the extrapolated and the tracked 99th percentile) is
     mapped so that `single` gives 0.99, and that likelihood is held for `window` readings or until
     a higher one comes; the reported likelihood is the larger of the two tests. The tail is checked
-    against the scores it learns: when more of them pass its 1-in-1,000 level than it predicts (a
-    burstier sensor than an exponential tail allows), its probabilities are scaled up by that ratio
-    (`tail_correction`).
+    against the scores it learns: when more of them pass its 1-in-1,000 or its 1-in-10,000 level
+    than it predicts (a burstier sensor than an exponential tail allows), its probabilities are
+    scaled up by the larger ratio (`tail_correction`).
 
     With `unrest` set, the recent average is also judged against the distribution of such averages
     (its 99th percentile, tracked, and an exponential tail above it), as Numenta's likelihood does:
@@ -81,7 +84,7 @@ class AnomalyLikelihood:
     __slots__ = (
         "window", "horizon", "min_width", "single", "n", "median", "q90", "excess", "q99_seen",
         "_recent", "_held", "_held_left", "_first", "unrest", "averages", "average_q99", "average_excess", "_average", "beyond",
-        "reason", "_held_reason", "_far",
+        "reason", "_held_reason", "_far", "deep",
     )  # fmt: skip
 
     def __init__(self, window: int = 5, horizon: int = 1000, min_width: float = 0.0, single: float | None = None,
@@ -94,6 +97,7 @@ class AnomalyLikelihood:
         self._average = 0.0  # the average of the last `window` raw scores (set by `likelihood`)
         self.q99_seen = 0.0  # the 99th percentile of single raw scores, tracked
         self.beyond = 0  # learned scores whose tail probability was at most TAIL_CHECK
+        self.deep = 0  # those at most TAIL_DEEP
         self._held = 0.0  # a likelihood held for `window` readings (`hold`)
         self._held_left = 0
         self._held_reason = SPIKE  # the test behind the held likelihood
@@ -113,7 +117,7 @@ class AnomalyLikelihood:
     _ADDED = {
         "single": None, "q99_seen": 0.0, "_held": 0.0, "_held_left": 0, "unrest": None, "averages": 0,
         "average_q99": 0.0, "average_excess": 0.0, "_average": 0.0, "beyond": 0, "reason": SHIFT,
-        "_held_reason": SPIKE, "_far": 0,
+        "_held_reason": SPIKE, "_far": 0, "deep": 0,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:
@@ -176,13 +180,20 @@ class AnomalyLikelihood:
 
     @property
     def tail_correction(self) -> float:
-        """How many times more often learned scores passed the tail's 1-in-1,000 level than it predicts (at least 1).
+        """How many times more often learned scores passed the tail's 1-in-1,000 (or 10,000) level than it predicts.
 
-        An exponential tail is too light for bursty sensors (message counts, request rates), whose
-        bursts then look rarer than they are. The ratio is estimated with one pseudo-count, so a few
-        learned scores do not move it.
+        At least 1. An exponential tail is too light for bursty sensors (message counts, request
+        rates), whose bursts then look rarer than they are; the deeper the level, the more so (a
+        sensor that bursts every few thousand readings barely shows at 1-in-1,000), so the larger
+        of the two ratios counts. Each is estimated with one pseudo-count, so a few learned scores
+        do not move it.
         """
-        correction = (self.beyond + 1.0) / (self.n * TAIL_CHECK + 1.0)
+        n = self.n
+        correction = (self.beyond + 1.0) / (n * TAIL_CHECK + 1.0)
+        if self.deep > 1:  # one burst is not evidence of a heavy tail
+            deep = (self.deep + 1.0) / (n * TAIL_DEEP + 1.0)
+            if deep > correction:
+                correction = deep
         return correction if correction > 1.0 else 1.0
 
     def tail(self, raw: float) -> float:
@@ -219,8 +230,12 @@ class AnomalyLikelihood:
             rate = 1.0 / self.n
         if self.unrest is not None:
             self._learn_average(rate)
-        if self.single is not None and raw > self.q99_seen and self.tail(raw) <= TAIL_CHECK:
-            self.beyond += 1
+        if self.single is not None and raw > self.q99_seen:
+            tail = self.tail(raw)
+            if tail <= TAIL_CHECK:
+                self.beyond += 1
+                if tail <= TAIL_DEEP:
+                    self.deep += 1
         excess = self.excess
         scale = excess if excess > 1e-12 else 1e-12
         step = rate * scale

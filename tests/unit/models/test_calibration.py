@@ -84,8 +84,21 @@ def test_the_single_reading_tail_is_corrected_by_how_often_it_was_passed(seed):
     burst = anchor + heavy.excess * math.log(0.01 / 5e-6)
     assert heavy.tail(burst) == pytest.approx(5e-6)
     corrected = 1.0 - 5e-6 * heavy.tail_correction * (0.01 / 1e-5)
-    assert heavy.likelihood(burst) == pytest.approx(corrected)  # the probability, scaled by the correction
-    assert corrected < 0.99  # a burst as common as this sensor's bursts really are does not alert
+    likelihood = heavy.likelihood(burst)
+    assert heavy._held == pytest.approx(corrected)  # the spike test's probability, scaled by the correction
+    assert corrected - 1e-12 <= likelihood < 0.99  # a burst as common as this sensor's bursts are does not alert
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bursts_every_few_thousand_readings_are_seen_by_the_deeper_check(seed):
+    scores = half_normal(20_000, seed)
+    for burst in range(1500, 20_000, 2500):  # 8 bursts, each far past the 1-in-100,000 level of the rest
+        scores[burst] = 25.0
+    calibration = trained(scores, window=10, horizon=1000, single=1e-5)
+    shallow = (calibration.beyond + 1.0) / (calibration.n * 1e-3 + 1.0)
+    assert shallow < 1.0  # at 1-in-1,000 the bursts are lost among the noise's own tail
+    assert calibration.deep >= 8 and calibration.tail_correction >= 3.0
+    assert trained(half_normal(20_000, seed), window=10, horizon=1000, single=1e-5).tail_correction == 1.0
 
 
 def test_one_burst_is_not_evidence_of_a_heavy_tail():
