@@ -7,7 +7,7 @@ from collections import deque
 from statistics import median
 
 from models.baseline import BOOTSTRAP, MAD_TO_SIGMA, MEAN_ABS_TO_SIGMA
-from models.reasons import ONE_READING, SHIFT, SPIKE, UNREST
+from models.reasons import LASTING, ONE_READING, SHIFT, SPIKE, UNREST
 from models.upgrade import restore
 
 SQRT2 = math.sqrt(2.0)
@@ -27,6 +27,9 @@ TAIL_CHECK = 1e-3
 TAIL_DEEP = 1e-4
 # The likelihood every test gives at its own limit (the 99th percentile, `single`, `unrest`).
 ALONE = 0.99
+# The lasting test's stretch must be worth at least this many readings beyond the 90th percentile (net of those
+# back within it) before it is judged against the longest earlier one.
+LASTING_MIN = 80.0
 
 
 class AnomalyLikelihood:
@@ -58,6 +61,14 @@ class AnomalyLikelihood:
     than it predicts (a burstier sensor than an exponential tail allows), its probabilities are
     scaled up by the larger ratio (`tail_correction`).
 
+    With `lasting` set, a stretch in which most raw scores lie beyond the 90th percentile (and at
+    least `min_width` above the median) is measured: one up for each score beyond, one down for each
+    within, from 0 (a CUSUM of the exceedances, against half of them). A stretch worth more than
+    LASTING_MIN readings and `lasting` times the longest one that ended since the calibration started
+    is an anomaly of its own (1.0, held as a spike is), once `horizon` scores have been learned: a
+    moderate departure that lasts far longer than any this sensor made, which the 14-reading tests
+    lose as the score distribution learns it.
+
     With `unrest` set, the recent average is also judged against the distribution of such averages
     (its 99th percentile, tracked, and an exponential tail above it), as Numenta's likelihood does:
     an average that rises for a while without reaching the single scores' 99th percentile (noise
@@ -84,12 +95,16 @@ class AnomalyLikelihood:
     __slots__ = (
         "window", "horizon", "min_width", "single", "n", "median", "q90", "excess", "q99_seen",
         "_recent", "_held", "_held_left", "_first", "unrest", "averages", "average_q99", "average_excess", "_average", "beyond",
-        "reason", "_held_reason", "_far", "deep",
+        "reason", "_held_reason", "_far", "deep", "lasting", "_stretch", "_stretch_peak", "_longest",
     )  # fmt: skip
 
     def __init__(self, window: int = 5, horizon: int = 1000, min_width: float = 0.0, single: float | None = None,
-                 unrest: float | None = None) -> None:
+                 unrest: float | None = None, lasting: float | None = None) -> None:
         self.single = single
+        self.lasting = lasting
+        self._stretch = 0.0  # the lasting test's measure of the current stretch beyond the 90th percentile
+        self._stretch_peak = 0.0  # its largest value in that stretch
+        self._longest = 0.0  # the largest of the stretches that ended
         self.unrest = unrest
         self.averages = 0  # averages learned by the unrest test
         self.average_q99 = 0.0  # their 99th percentile, tracked
@@ -117,7 +132,8 @@ class AnomalyLikelihood:
     _ADDED = {
         "single": None, "q99_seen": 0.0, "_held": 0.0, "_held_left": 0, "unrest": None, "averages": 0,
         "average_q99": 0.0, "average_excess": 0.0, "_average": 0.0, "beyond": 0, "reason": SHIFT,
-        "_held_reason": SPIKE, "_far": 0, "deep": 0,
+        "_held_reason": SPIKE, "_far": 0, "deep": 0, "lasting": None, "_stretch": 0.0, "_stretch_peak": 0.0,
+        "_longest": 0.0,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:
@@ -153,6 +169,22 @@ class AnomalyLikelihood:
         if self.single is not None and raw > q99 and raw > self.q99_seen:
             self.hold(1.0 - self.tail(raw) * self.tail_correction * (0.01 / self.single), SPIKE)
         far = self._far = self._far + 1 if raw > q99 else 0
+        if self.lasting is not None:  # inline: the hot path
+            level = self.q90 if self.q90 > middle + floor else middle + floor
+            stretch = self._stretch
+            if raw > level:
+                stretch = self._stretch = stretch + 1.0
+                if stretch > self._stretch_peak:
+                    self._stretch_peak = stretch
+            elif stretch > 0.0:
+                stretch = self._stretch = stretch - 1.0
+                if stretch <= 0.0:  # the stretch ended
+                    self._stretch = stretch = 0.0
+                    if self._stretch_peak > self._longest:
+                        self._longest = self._stretch_peak
+                    self._stretch_peak = 0.0
+            if stretch > LASTING_MIN and stretch > self.lasting * self._longest and self.n > self.horizon:
+                self.hold(1.0, LASTING)
         if self._held_left > 0:
             self._held_left -= 1
             held = self._held

@@ -54,7 +54,7 @@ class SensorModel:
 
     Every reading is scored first, then learned. The raw score becomes an anomaly likelihood
     (`AnomalyLikelihood`), reported as 0.0 during probation: the first `warmup` readings after the
-    detector is ready. Seven tests feed it, each held for `window` readings so a one-reading event
+    detector is ready. Eight tests feed it, each held for `window` readings so a one-reading event
     satisfies a rule that asks for a few readings in a row:
 
     - the average of the last `window` raw scores against the long-run distribution of single ones
@@ -66,6 +66,10 @@ class SensorModel:
       (a new extreme, as Numenta's detector checks);
     - the same average against the long-run distribution of such averages, rarer than `unrest`
       (unrest that lasts: noise that grows, spikes that come more often);
+    - a stretch in which most raw scores lie beyond their 90th percentile, lasting more than
+      `lasting` times the longest earlier one and worth at least 80 readings, once `horizon`
+      scores have been learned (a moderate departure that lasts far longer than any this sensor
+      made, which the averages lose as the score distribution learns it);
     - the same reading repeated for longer than `stuck` times any earlier run of repeats, and for
       at least `window` readings, once `stuck_after` readings have been seen (a frozen probe); this
       one lasts until the reading changes, and the frozen readings are neither learned nor taken
@@ -129,7 +133,7 @@ class SensorModel:
         "_peak", "_last_peak", "_mute_peak", "_routine", "_timed", "_expects", "_judges", "_holds", "min_run", "_run",
         "stuck", "stuck_after", "_last", "_repeats", "_longest", "_runs", "_frozen", "_drifts", "_alert_at",
         "spread", "_steps", "_recent_step", "_usual_step", "_step_gate", "_spread_at",
-        "_spread_run", "_spread_held", "_spread_left", "_step_skip",
+        "_spread_run", "_spread_held", "_spread_left", "_step_skip", "lasting",
     )  # fmt: skip
 
     def __init__(
@@ -156,6 +160,7 @@ class SensorModel:
         stuck: float | None = 4.0,
         stuck_after: int = 400,
         spread: float | None = 1e-6,
+        lasting: float | None = 2.0,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
         owner = "SensorModel"
@@ -173,6 +178,7 @@ class SensorModel:
         self.stuck = None if stuck is None else checks.positive(owner, "stuck", stuck)
         self.stuck_after = checks.count(owner, "stuck_after", stuck_after)
         self.spread = None if spread is None else checks.fraction(owner, "spread", spread)
+        self.lasting = None if lasting is None else checks.positive(owner, "lasting", lasting)
         self._steps = 0  # steps between consecutive readings learned by the spread test
         self._recent_step = 0.0  # the recent readings' average step (every reading)
         self._usual_step = 0.0  # the long-run average step (learned readings)
@@ -466,7 +472,7 @@ class SensorModel:
     def _calibration(self) -> AnomalyLikelihood:
         # A detector may say how far apart its raw scores must be to differ (z-scores: 1 sigma).
         min_width = MIN_WIDTH * getattr(self.detector, "score_resolution", 0.0)
-        return AnomalyLikelihood(self.window, self.horizon, min_width, self.single, self.unrest)
+        return AnomalyLikelihood(self.window, self.horizon, min_width, self.single, self.unrest, self.lasting)
 
     def _score(self, raw, likelihood, expected, warming_up, muted=False, reason=None) -> Score:
         words = "" if reason is None else WORDS[reason]
@@ -492,6 +498,7 @@ class SensorModel:
         "_frozen": False, "stuck_after": 750, "_runs": STUCK_RUNS,  # as trusted as it was
         "spread": None, "_steps": 0, "_recent_step": 0.0, "_usual_step": 0.0, "_step_gate": 0.0,
         "_spread_at": 0, "_spread_run": 0, "_spread_held": 0.0, "_spread_left": 0, "_step_skip": False,
+        "lasting": None,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from models.calibration import AnomalyLikelihood
-from models.reasons import SHIFT, SPIKE
+from models.reasons import LASTING, SHIFT, SPIKE
 
 
 def trained(raws, **kwargs) -> AnomalyLikelihood:
@@ -117,3 +117,28 @@ def test_a_huge_spike_is_reported_as_a_spike_while_it_is_in_the_average():
     after = [(calibration.likelihood(raw), calibration.reason) for raw in (1000.0, 0.7, 0.7, 0.7, 0.7, 0.7)]
     assert all(likelihood == 1.0 for likelihood, _ in after[:5])  # the average test gives 1.0 as well
     assert [reason for _, reason in after] == [SPIKE] * 5 + [SHIFT]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_moderate_departure_that_lasts_far_longer_than_any_before_is_lasting(seed):
+    # Scores a little beyond the 90th percentile, for hours: their average stays under the 99th
+    # percentile of single scores (and the distribution learns them), so only their length tells.
+    def run(lasting):
+        calibration = trained(half_normal(3000, seed), window=14, horizon=1000, min_width=1.5, lasting=lasting)
+        reasons = []
+        for raw in [2.45] * 200:
+            likelihood = calibration.likelihood(raw)
+            calibration.learn(raw)
+            reasons.append((likelihood >= 0.99, calibration.reason))
+        return reasons
+
+    fired = [i for i, (high, reason) in enumerate(run(2.0)) if high]
+    assert fired and 80 <= fired[0] <= 90 and run(2.0)[fired[0]][1] == LASTING
+    assert not any(high for high, _ in run(None))
+
+
+def test_a_stretch_no_longer_than_twice_the_longest_before_is_not_lasting():
+    scores = half_normal(3000) + [2.45] * 100 + half_normal(300, 1) + [2.45] * 150
+    calibration = trained(scores, window=14, horizon=1000, min_width=1.5, lasting=2.0)
+    assert calibration._longest >= 100
+    assert calibration.likelihood(2.45) < 0.99
