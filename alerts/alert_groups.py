@@ -3,8 +3,9 @@
 When many sensors fire the same rule at once (every sensor behind a gateway goes silent, a power cut
 upsets a whole site), one message per sensor buries the channel and says less than one message that
 lists them. The notifier reads the alert stream in batches; the firings of a batch that share a rule,
-a Slack channel and a severity become one message once there are `minimum` of them. When the storm
-passes, the resolves read together whose alerts share a message become one reply in its thread.
+a Slack channel and a severity become one message once there are `minimum` of them. That message
+takes in later firings of the storm for a while (GROUP_JOIN_MS after the last one it took); when the
+storm passes, the resolves read together whose alerts share a message become one reply in its thread.
 """
 
 from __future__ import annotations

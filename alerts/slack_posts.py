@@ -22,8 +22,9 @@ POST_TTL_S = 30 * 86400
 class SlackPost:
     """Where one transition's message lives in Slack (channel id, message ts) and the alert it showed.
 
-    `group` is how many alerts share the message (0: it is this alert's own); a resolve posted in the
-    thread of such a message keeps that message's ts as `thread`.
+    `group` is how many alerts share the message (0: it is this alert's own); a transition posted in
+    the thread of such a message (a resolve, or a firing that joined the storm) keeps that message's
+    ts as `thread`.
     """
 
     channel: str
