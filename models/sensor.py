@@ -249,7 +249,8 @@ class SensorModel:
             raw = float(detector.score_one({"value": value}))
         if not -RAW_CAP <= raw <= RAW_CAP:  # NaN, inf or beyond the cap
             raw = self._clamp(raw)
-        if self.range_margin is not None and self._beyond_range(value, raw):
+        # Within the range so far (most readings), nothing changes: the call is skipped on the hot path.
+        if self.range_margin is not None and not self._low <= value <= self._high and self._beyond_range(value, raw):
             self.calibration.hold(1.0, EXTREME)
         if self._drifts:
             level = detector.drifted("value")
