@@ -387,6 +387,21 @@ class RunningZScore(base.AnomalyDetector):
         scale = week.sd
         return profile + week.mean, (scale if scale > floor else floor)
 
+    def seasonal_score(self, feature: object, value: float) -> float | None:
+        """|z| of `value` against its time of week (as `judge`), or None while the weekly view is not in use.
+
+        A sensor model asks it of the detector it replaced at a re-baseline: a reading that detector
+        expected at this time of week is the sensor's old rhythm coming back (`SensorModel`).
+        """
+        state = self._by_feature.get(feature)
+        if state is None or state.week is None or state.moments.n < BOOTSTRAP:
+            return None
+        weekly = self._weekly(state)
+        if weekly is None:
+            return None
+        z = (value - weekly[0]) / weekly[1]
+        return -z if z < 0.0 else z
+
     def _z(self, state: FeatureState, value: float) -> float:
         weekly = self._weekly(state) if state.week is not None else None
         if weekly is None:

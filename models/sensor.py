@@ -29,6 +29,10 @@ SPREAD_CAP = 4.0
 SPREAD_AFTER = 400
 SPREAD_FLOOR = 0.05
 SPREAD_GATE = 9.0
+# For this many readings after a re-baseline, the detector it replaced is kept (a seasonal one whose calibration
+# had learned more than `horizon` scores): a reading that detector expected at this time of week, within the
+# 99th percentile of its raw scores, is the sensor's old rhythm coming back, not an alert.
+FORMER_SPAN = 1000
 
 
 # Builds a Score from a tuple of its fields in order, without the Python-level __new__ of a NamedTuple
@@ -89,7 +93,13 @@ class SensorModel:
     leaves the baseline alone (the score distribution learns every score, so a pattern that keeps
     coming back becomes normal); when `rebaseline_after` readings in a row are held back, the
     anomaly has become the new normal: a fresh detector learns the held readings and a short
-    probation of `settle` readings follows. NaN and inf readings are skipped with a neutral score.
+    probation of `settle` readings follows. A fresh detector has not seen the sensor's daily or
+    weekly rhythm, so for `FORMER_SPAN` readings the one it replaced is kept when it judged by time
+    of week (and its calibration had learned more than `horizon` scores): a reading at the threshold
+    that detector expected at this time of week (within the 99th percentile of its raw scores) is
+    the old rhythm coming back, not an alert, unless its run started with one it did not expect (a
+    spike's hold); such readings are learned and reported capped below the threshold (`Score.muted`).
+    NaN and inf readings are skipped with a neutral score.
 
     Alerts mark onsets: once a run of likelihoods >= `threshold` that lasted at least `min_run`
     readings ends, a new run starting within `quiet` readings (which does not extend the quiet
@@ -134,6 +144,7 @@ class SensorModel:
         "stuck", "stuck_after", "_last", "_repeats", "_longest", "_runs", "_frozen", "_drifts", "_alert_at",
         "spread", "_steps", "_recent_step", "_usual_step", "_step_gate", "_spread_at",
         "_spread_run", "_spread_held", "_spread_left", "_step_skip", "lasting",
+        "_former", "_former_q99", "_former_left", "_former_run",
     )  # fmt: skip
 
     def __init__(
@@ -194,6 +205,10 @@ class SensorModel:
         self._runs = 0  # how many such runs have ended, frozen ones aside
         self._frozen = False  # whether the current run made the sensor stuck
         self._low = self._high = math.nan  # the range of every finite reading so far
+        self._former = None  # the seasonal detector a recent re-baseline replaced (`FORMER_SPAN`), if any
+        self._former_q99 = 0.0  # the 99th percentile of its raw scores
+        self._former_left = 0  # readings left before it is let go
+        self._former_run = 0  # in a run at the threshold: 1 if its first reading was the old rhythm, 2 if not
         self.detector_name = detector
         self.params = dict(params or {})
         self.warmup, self.window, self.horizon = warmup, window, horizon
@@ -301,6 +316,19 @@ class SensorModel:
         if self._probation > 0 or not ready:
             self._learn_warming_up(value, raw)
             return self._score(raw, 0.0, expected, True)
+        back = False  # whether the reading is the old rhythm coming back after a re-baseline
+        if self._former is not None:
+            self._former_left -= 1
+            if self._former_left <= 0:
+                self._former = None
+            elif likelihood < threshold:
+                self._former_run = 0
+            elif self._former_run != 2:  # a run that started with a reading the old rhythm did not expect goes on
+                back = self._comes_back(value, ts_ms)
+                if not self._former_run:
+                    self._former_run = 1 if back else 2
+                if back:  # learned, and reported capped below the threshold
+                    likelihood, alone = math.nextafter(min(threshold, self._alert_at), 0.0), False
         if likelihood >= threshold and not alone:
             self._hold(value, ts_ms)
             if self._holds:  # the default detector notes the step (a quantized sensor's resolution)
@@ -314,7 +342,16 @@ class SensorModel:
             else:
                 detector.learn_one({"value": value})
             self.calibration.learn(raw)
+        if back:
+            return self._score(raw, likelihood, expected, False, True, reason)
         return self._onset(raw, likelihood, expected, ts_ms, reason)
+
+    def _comes_back(self, value: float, ts_ms: int) -> bool:
+        """Whether the detector the last re-baseline replaced expected `value` at this time of week."""
+        former = self._former
+        former.at(ts_ms)
+        score = former.seasonal_score("value", value)
+        return score is not None and score <= self._former_q99
 
     def _spread_test(self, off: float) -> None:
         """Hold the spread test's likelihood for a recent average step `off` from the long-run one (beyond the gate).
@@ -450,6 +487,14 @@ class SensorModel:
 
     def _rebaseline(self) -> None:
         """Accept a persisting shift: a fresh detector learns the held readings, then a probation."""
+        former, calibration = self.detector, self.calibration
+        if self._former is None:  # a re-baseline soon after another keeps the detector from before both
+            if (FORMER_SPAN > 0 and self._timed and hasattr(former, "seasonal_score") and calibration.ready
+                    and calibration.n > self.horizon):
+                self._former = former
+                self._former_q99 = max(calibration.q99, calibration.q99_seen)
+        if self._former is not None:
+            self._former_left, self._former_run = FORMER_SPAN, 0
         detector = self.detector = self._use(build(self.detector_name, **self.params))
         for value, ts_ms in self._held:
             if self._timed:
@@ -499,7 +544,7 @@ class SensorModel:
         "_frozen": False, "stuck_after": 750, "_runs": STUCK_RUNS,  # as trusted as it was
         "spread": None, "_steps": 0, "_recent_step": 0.0, "_usual_step": 0.0, "_step_gate": 0.0,
         "_spread_at": 0, "_spread_run": 0, "_spread_held": 0.0, "_spread_left": 0, "_step_skip": False,
-        "lasting": None,
+        "lasting": None, "_former": None, "_former_q99": 0.0, "_former_left": 0, "_former_run": 0,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:

@@ -551,3 +551,39 @@ def test_a_slow_drift_alerts_as_a_drift_from_the_long_run_level(seed):
     assert scores[fired].raw < 3.0
     # Held back and then taken as the new normal, as any lasting change is: one alert.
     assert firings([score.likelihood for score in scores]) == 1 and model.rebaselines == 1
+
+
+def _daily_cycle_stuck_low(seed: int, spike_at: int | None = None) -> list[Score]:
+    # Two weeks of a daily cycle read every 5 minutes, then 200 readings held near the cycle's low (the anomaly,
+    # which the model accepts as a new normal), then the cycle again: its climb back is the old rhythm.
+    rng = random.Random(seed)
+    model, day, scores = SensorModel(), 288, []
+    for i in range(16 * day):
+        level = 50.0 + 30.0 * math.sin(2 * math.pi * i / day)
+        if 14 * day <= i < 14 * day + 200:
+            level = 20.0
+        if i == spike_at:
+            level += 60.0
+        scores.append(model.process(level + rng.gauss(0.0, 1.0), 1_700_000_000_000 + 300_000 * i))
+    return scores
+
+
+def _alerts(scores: list[Score]) -> list[int]:
+    high = [score.likelihood >= 0.99 for score in scores]
+    return [i for i in range(3, len(high)) if high[i] and high[i - 1] and high[i - 2] and not high[i - 3]]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_old_rhythm_coming_back_after_a_re_baseline_is_not_an_alert(seed):
+    scores = _daily_cycle_stuck_low(seed)
+    assert _alerts(scores) == [14 * 288 + 2]  # the anomaly only, not the cycle's return
+    assert any(score.muted for score in scores[14 * 288 + 200 :])  # capped, and said so
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_spike_after_a_re_baseline_still_alerts(seed, monkeypatch):
+    spike = 14 * 288 + 230
+    scores = _daily_cycle_stuck_low(seed, spike_at=spike)
+    assert spike + 2 in _alerts(scores)
+    monkeypatch.setattr(sensor, "FORMER_SPAN", 0)
+    assert 14 * 288 + 200 < max(_alerts(_daily_cycle_stuck_low(seed)))  # without it, the return alerts
