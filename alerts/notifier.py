@@ -90,7 +90,7 @@ class Notifier:
         self.consumer = consumer
         self.claim_idle_ms = claim_idle_ms
         self.batch_size = batch_size
-        # A storm's message stays open to later firings of its rule at its sites, group_join_ms after the last.
+        # A storm's message stays open to later firings of its rule at its sites, group_join_ms after the last one.
         self.posts = PostLog(client, default_channel=default_channel, storm_ttl_ms=group_join_ms if group_min else 0)
         # Posted to Slack, but Redis went away before the post was recorded and the entry acked: these are
         # recorded first once Redis is back, so the entry is not claimed and posted again.
@@ -244,15 +244,12 @@ class Notifier:
     def _settle_join(self, members: list[tuple[bytes, dict, AlertTransition]], storm: SlackPost) -> int:
         """Firings of a storm whose message is still open: add them to it and say so in its thread; how many.
 
-        Only firings at the storm's sites join, and only while some of its alerts still fire; the
-        rest are posted as any others (together, or one by one).
+        They join only while some of its alerts still fire (the storm is open at their site:
+        `PostLog.storm_key`); else they are posted as any others (together, or one by one).
         """
         alerts, resolved = self.posts.group(storm)
-        sites = {alert.site for alert in alerts}
         still = {alert.key for alert in alerts} - resolved.keys()
-        joins = [bool(still) and transition.site in sites for _, _, transition in members]
-        joining = [member for member, join in zip(members, joins, strict=True) if join]
-        apart = [member for member, join in zip(members, joins, strict=True) if not join]
+        joining, apart = (members, []) if still else ([], members)
         settled = 0
         if apart:
             if len(apart) >= self.group_min:

@@ -12,7 +12,7 @@ THREAD_PREFIX = "tocsin:slack:thread:"  # + alert key (rule|sensor) -> the post 
 # + channel:ts of a message several alerts share -> hash of alert key -> the firing alert's fields (JSON);
 # the same key + ":resolved" -> hash of alert key -> its resolve's fields, once it resolved.
 GROUP_PREFIX = "tocsin:slack:group:"
-# + rule|route|severity -> the post of the storm of that rule now open to more firings (`storm_key`)
+# + rule|route|severity|site -> the post of the storm there now open to more firings (`storm_key`)
 STORM_PREFIX = "tocsin:slack:storm:"
 # Long enough for an alert that fires on Friday and resolves after a long weekend, and then some.
 POST_TTL_S = 30 * 86400
@@ -106,8 +106,12 @@ class PostLog:
         return [SlackPost.from_json(raw) if raw else None for raw in found]
 
     def storm_key(self, firing: AlertTransition) -> str:
-        """What a storm shares: rule, route (the rule's channel, else the default) and severity."""
-        return f"{firing.rule}|{firing.channel or self.default_channel}|{firing.severity}"
+        """What a storm shares: rule, route (the rule's channel, else the default), severity and site.
+
+        Each member of a storm keeps its site's key open, so a storm over two sites takes later
+        firings at both, and two storms of one rule at two sites each keep their own.
+        """
+        return f"{firing.rule}|{firing.channel or self.default_channel}|{firing.severity}|{firing.site}"
 
     def record(self, pipe, transition: AlertTransition, post: SlackPost) -> None:
         """Queue the record of `post` on `pipe` (the caller's transaction, which also XACKs).

@@ -297,6 +297,19 @@ def test_later_firings_of_a_storm_at_its_site_join_its_message_until_it_has_pass
     assert _pending(redis_client) == 0
 
 
+def test_two_storms_of_one_rule_at_two_sites_each_take_their_own_late_firings(
+        redis_client, slack_api, notifier):  # noqa: F811
+    delivering, _ = _storm_posted(redis_client, notifier, sensors=3)
+    AlertSink(redis_client).write([_silence(f"gw-9/t{i}", site="lab") for i in range(3)])
+    assert delivering.process_once() == 3
+    hall_ts, lab_ts = (answer["ts"] for answer in slack_api.answers_to("chat.postMessage"))
+    AlertSink(redis_client).write([_silence("gw-1/t7", "5-0"), _silence("gw-9/t7", "5-0", site="lab")])
+    assert delivering.process_once() == 2
+    replies = {call["thread_ts"]: call["text"] for call in slack_api.calls_to("chat.postMessage")[2:]}
+    assert replies == {hall_ts: "[WARNING] silence on 1 more sensor at hall: gw-1/t7; 4 in this storm",
+                       lab_ts: "[WARNING] silence on 1 more sensor at lab: gw-9/t7; 4 in this storm"}
+
+
 def test_group_join_0_posts_later_firings_of_a_storm_alone(redis_client, slack_api, notifier):  # noqa: F811
     delivering, _ = _storm_posted(redis_client, notifier, sensors=3)
     delivering.posts.storm_ttl_ms = 0
