@@ -179,11 +179,12 @@ class Notifier:
         return any(post is not None and post.group for post in (self.posts.firing_posts(resolves) if resolves else []))
 
     def _plan(self, transitions: list[AlertTransition | None]) -> dict[int, tuple[list[int], SlackPost | None]]:
-        """What to post together: {first index: (members, None)} for a storm of firings (`fired_together`), and
-        {first index: (members, the shared post)} for resolves of alerts that share a message (`resolved_together`).
+        """What to post together, keyed by each group's first index: (members, None) for a storm of firings
+        (`fired_together`); (members, the storm's post) for firings that join a storm still open at their site;
+        (members, the shared post) for resolves of alerts that share a message (`resolved_together`).
 
         Transitions already in Slack (a redelivery) take no part: with the rest, `_settle` takes them one by one.
-        Two round trips at most.
+        Three round trips at most.
         """
         joins = self.posts.storm_ttl_ms > 0  # then any firing may join an open storm
         candidates = [i for i, transition in enumerate(transitions) if transition is not None and (
