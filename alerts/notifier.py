@@ -390,6 +390,8 @@ class Notifier:
         except ValueError as exc:
             self._undeliverable(entry_id, fields, f"malformed alert entry: {exc}")
             return
+        # Looked up here, not taken from `_plan`'s lookup: a batch may hold the same transition twice (a crash
+        # between the post and the XACK), and the first copy is posted after that lookup.
         if self.posts.posted(transition.id) is not None:
             self.client.xack(ALERT_STREAM, GROUP, entry_id)
             return

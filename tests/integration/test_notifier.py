@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from alerts.cli import app
 from alerts.notifier import GROUP, UNDELIVERABLE_STREAM, Notifier, NotifierRefused, slack_client
+from alerts.notifier_settings import NotifierSettings
 from alerts.redis_sink import AlertSink
 from alerts.slack_message import firing_message, group_message, resolved_original, resolved_reply
 from alerts.transition import ALERT_STREAM, AlertTransition
@@ -310,11 +311,16 @@ def test_two_storms_of_one_rule_at_two_sites_each_take_their_own_late_firings(
                        lab_ts: "[WARNING] silence on 1 more sensor at lab: gw-9/t7; 4 in this storm"}
 
 
-def test_group_join_0_posts_later_firings_of_a_storm_alone(redis_client, slack_api, notifier):  # noqa: F811
-    delivering, _ = _storm_posted(redis_client, notifier, sensors=3)
-    delivering.posts.storm_ttl_ms = 0
+def test_group_join_0_posts_later_firings_of_a_storm_alone(redis_url, redis_client, slack_api, notifier):  # noqa: F811
+    _storm_posted(redis_client, notifier, sensors=3)
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_CHANNEL": "#alerts", "SLACK_API_URL": slack_api.url, "REDIS_URL": redis_url}
+    settings = NotifierSettings.from_env(env, consumer="n2", group_join_s=0.0)  # as `tocsin notify --group-join 0`
+    alone = Notifier.from_settings(settings)
     AlertSink(redis_client).write([_silence("gw-1/t3", "5-0")])
-    assert delivering.process_once() == 1
+    try:
+        assert alone.process_once() == 1
+    finally:
+        alone.client.close()
     assert "thread_ts" not in slack_api.calls_to("chat.postMessage")[-1]
     assert slack_api.calls_to("chat.update") == []
 
