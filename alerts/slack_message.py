@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,6 +23,7 @@ HEADER_LIMIT = 150
 TEXT_LIMIT = 3000
 # A group's message lists this many of its alerts, one line each, and counts the rest.
 GROUP_LISTED = 25
+_DIGITS = re.compile(r"(\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ def group_message(alerts: Sequence[AlertTransition],
     >>> print(edited.blocks[1]["text"]["text"].splitlines()[1])
     • :white_check_mark: `gw-1/t1`: resolved at 2023-11-14T22:14:20.000Z, value 20.5; reporting again
     """
-    alerts = sorted(alerts, key=lambda alert: alert.sensor_id)
+    alerts = sorted(alerts, key=by_sensor)
     resolved = {key: back for key, back in (resolved or {}).items() if any(alert.key == key for alert in alerts)}
     first = alerts[0]
     severity = first.severity.upper() or "ALERT"
@@ -134,7 +136,7 @@ def group_resolved_reply(resolves: Sequence[AlertTransition], firing: int | None
     >>> group_resolved_reply(backs[:1], 0).text
     '[RESOLVED] silence on gw-1/t0 at 2023-11-14T22:14:20.000Z: value 20.5; reporting again; none still firing'
     """
-    resolves = sorted(resolves, key=lambda back: back.sensor_id)
+    resolves = sorted(resolves, key=by_sensor)
     left = "" if firing is None else f"; {firing or 'none'} still firing"
     if len(resolves) == 1:
         alone = resolved_reply(resolves[0])
@@ -164,7 +166,7 @@ def group_joined_reply(joined: Sequence[AlertTransition], total: int) -> SlackMe
     >>> group_joined_reply(late, 9).text
     '[WARNING] silence on 2 more sensors at hall: gw-1/t5, gw-1/t7; 9 in this storm'
     """
-    joined = sorted(joined, key=lambda alert: alert.sensor_id)
+    joined = sorted(joined, key=by_sensor)
     first = joined[0]
     severity = first.severity.upper() or "ALERT"
     sites = sorted({alert.site for alert in joined if alert.site})
@@ -180,6 +182,19 @@ def group_joined_reply(joined: Sequence[AlertTransition], total: int) -> SlackMe
         lines.append(f"… and {more} more")
     return SlackMessage(text=_cut(text, TEXT_LIMIT), blocks=(_section("\n".join(lines)),
                                                              _context(f"{total} alerts in this storm")))
+
+
+def by_sensor(alert: AlertTransition) -> tuple:
+    """A sort key that puts sensors in the order a person counts them: `t2` before `t10`, `gw-2/…` before `gw-10/…`.
+
+    >>> ids = ["gw-10/t1", "gw-2/t10", "gw-2/t2", "pump", "gw-2/t2b"]
+    >>> sorted(ids, key=lambda sensor_id: by_sensor(AlertTransition.create(rule="r", sensor_id=sensor_id,
+    ...     state="firing", event_id="1-0", severity="info", value=1.0, score=1.0, ts=0, summary="")))
+    ['gw-2/t2', 'gw-2/t2b', 'gw-2/t10', 'gw-10/t1', 'pump']
+    """
+    # Text and numbers alternate from a (possibly empty) text, so the pieces at each place compare alike.
+    pieces = _DIGITS.split(alert.sensor_id)
+    return tuple(int(piece) if index % 2 else piece for index, piece in enumerate(pieces)), alert.sensor_id
 
 
 def _group_line(alert: AlertTransition, resolved: AlertTransition | None) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from alerts.slack_message import (GROUP_LISTED, firing_message, group_message, group_resolved_reply, resolved_original,
-                                  resolved_reply)
+from alerts.slack_message import (GROUP_LISTED, firing_message, group_joined_reply, group_message, group_resolved_reply,
+                                  resolved_original, resolved_reply)
 from alerts.transition import AlertTransition
 from tests.slack_api import block_kit_problem
 
@@ -168,3 +168,15 @@ def test_the_reply_to_resolves_read_together_lists_them_within_slack_limits():
     counted = group_resolved_reply(backs[:1], 12)
     assert counted.text == resolved_reply(backs[0]).text + "; 12 still firing"
     assert block_kit_problem(list(counted.blocks), counted.text) == ""
+
+
+def test_storm_messages_list_sensors_in_counting_order():
+    alerts = [AlertTransition.create(rule="silence", sensor_id=f"gw-{gateway}/t{i}", state="firing",
+                                     event_id=f"{gateway}-{i}", severity="warning", value=float("nan"),
+                                     score=float("nan"), ts=1_700_000_000_000, summary="", site="hall")
+              for gateway in (10, 2) for i in (10, 1, 2)]
+    order = "gw-2/t1, gw-2/t2, gw-2/t10, gw-10/t1, gw-10/t2, gw-10/t10"
+    assert group_message(alerts).text == f"[WARNING] silence on 6 sensors at hall: {order}"
+    assert group_resolved_reply([_back(alert) for alert in alerts], 0).text.endswith(f": {order}; none still firing")
+    joined = group_joined_reply(alerts, 9)
+    assert joined.text == f"[WARNING] silence on 6 more sensors at hall: {order}; 9 in this storm"
