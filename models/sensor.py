@@ -342,9 +342,8 @@ class SensorModel:
             else:
                 detector.learn_one({"value": value})
             self.calibration.learn(raw)
-        if back:
-            return self._score(raw, likelihood, expected, False, True, reason)
-        return self._onset(raw, likelihood, expected, ts_ms, reason)
+        score = self._onset(raw, likelihood, expected, ts_ms, reason)  # below the threshold if `back`: it ends a run
+        return score._replace(muted=True) if back else score
 
     def _comes_back(self, value: float, ts_ms: int) -> bool:
         """Whether the detector the last re-baseline replaced expected `value` at this time of week."""
