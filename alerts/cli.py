@@ -11,6 +11,7 @@ import typer
 from alerts.alert_groups import GROUP_JOIN_MS, GROUP_MIN, GROUP_WAIT_MS
 from alerts.notifier import Notifier, NotifierRefused
 from alerts.notifier_settings import NotifierSettings, SettingsError
+from detector.metrics import METRICS_HOST
 from detector.redis_outage import RedisRefused
 from detector.redis_server import RedisUnavailable, redacted
 
@@ -39,6 +40,9 @@ def notify(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every delivery."),
     metrics_port: int = typer.Option(None, "--metrics-port", min=1, max=65535, help="Serve Prometheus metrics "
                                      "at http://HOST:PORT/metrics (posts, failures, Redis outages)."),
+    metrics_host: str = typer.Option(METRICS_HOST, "--metrics-host", help="The address the metrics server listens "
+                                     "on (all interfaces by default, for a scraper elsewhere; 127.0.0.1: this "
+                                     "machine only)."),
 ) -> None:
     """Deliver alerts from the Redis alert stream to Slack, each once, then XACK them.
 
@@ -56,7 +60,7 @@ def notify(
         notifier = Notifier.from_settings(settings)
         notifier.start()
         if metrics_port is not None:
-            serve_metrics(notifier.metrics, metrics_port)
+            serve_metrics(notifier.metrics, metrics_port, metrics_host)
     except (SettingsError, NotifierRefused, RedisUnavailable) as exc:
         typer.echo(f"tocsin notify: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -77,10 +81,10 @@ def notify(
     typer.echo(f"tocsin notify: stopped after {total} alerts", err=True)
 
 
-def serve_metrics(metrics, port: int) -> None:
-    """Serve the notifier's metrics on `port`; a port taken is a setting error."""
+def serve_metrics(metrics, port: int, host: str = METRICS_HOST) -> None:
+    """Serve the notifier's metrics on `host`:`port`; a port taken or an unknown address is a setting error."""
     try:
-        metrics.serve(port)
+        metrics.serve(port, host)
     except OSError as exc:
-        raise SettingsError(f"--metrics-port {port}: cannot serve metrics there: {exc}") from None
-    typer.echo(f"tocsin notify: metrics at http://0.0.0.0:{port}/metrics (Prometheus)", err=True)
+        raise SettingsError(f"--metrics-host {host} --metrics-port {port}: cannot serve metrics there: {exc}") from None
+    typer.echo(f"tocsin notify: metrics at http://{host}:{port}/metrics (Prometheus)", err=True)

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from detector.events import stream_names
+from detector.metrics import METRICS_HOST
 
 app = typer.Typer(help="tocsin: real-time anomaly triggers from sensor streams to Redis and Slack.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False, add_completion=False)
@@ -88,6 +89,8 @@ def detect(
                                       "fixed for the life of a checkpoint."),
     metrics_port: Optional[int] = typer.Option(None, min=1, max=65535, help="Serve Prometheus metrics at "
                                                "http://HOST:PORT/metrics (batches, rows, lag, alerts, outages)."),
+    metrics_host: str = typer.Option(METRICS_HOST, help="The address the metrics server listens on (all "
+                                     "interfaces by default, for a scraper elsewhere; 127.0.0.1: this machine only)."),
 ) -> None:
     """Run the detector job until stopped (Ctrl-C or SIGTERM stop it cleanly).
 
@@ -116,12 +119,13 @@ def detect(
                                     max_records_per_trigger=max_records_per_trigger,
                                     starting_offsets=starting_offsets.value, model=settings,
                                     state_buckets=state_buckets)
-            serve(config, ruleset, master, log_dir, stop, target.revive, metrics_port)
+            serve(config, ruleset, master, log_dir, stop, target.revive, metrics_port, metrics_host)
     except (RedisUnavailable, RedisRefused, BadOption) as exc:
         fail(str(exc))
 
 
-def serve(config, ruleset, master: str, log_dir: Path, stop, revive=None, metrics_port: int | None = None) -> None:
+def serve(config, ruleset, master: str, log_dir: Path, stop, revive=None, metrics_port: int | None = None,
+          metrics_host: str = METRICS_HOST) -> None:
     """Run the job in this process, printing alerts as they fire, until stopped."""
     from detector.console import BatchPrinter
     from detector.metrics import DetectorMetrics
@@ -133,10 +137,10 @@ def serve(config, ruleset, master: str, log_dir: Path, stop, revive=None, metric
     if metrics_port is not None:
         metrics = DetectorMetrics()
         try:
-            metrics.serve(metrics_port)
+            metrics.serve(metrics_port, metrics_host)
         except OSError as exc:
-            fail(f"--metrics-port {metrics_port}: cannot serve metrics there: {exc}")
-        console.print(f"Metrics: http://0.0.0.0:{metrics_port}/metrics (Prometheus)")
+            fail(f"--metrics-host {metrics_host} --metrics-port {metrics_port}: cannot serve metrics there: {exc}")
+        console.print(f"Metrics: http://{metrics_host}:{metrics_port}/metrics (Prometheus)")
 
     where = master or ("spark-submit's master" if submitted() else "local[*]")
     console.print(f"Detector: reading {', '.join(config.streams)} on {where}; checkpoint {config.checkpoint}; "

@@ -12,6 +12,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from detector.sink import BatchReport
 from detector.stream_offsets import NOTHING_READ, parse_entry_id
 
+# Where the metrics server listens unless told: every interface, so a Prometheus elsewhere (another container) can
+# scrape it, as exporters do; `--metrics-host 127.0.0.1` keeps it on this machine.
+METRICS_HOST = "0.0.0.0"
 BATCH_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -25,7 +28,7 @@ class Metrics:
         """One sample's value, by its exposed name (for tests and people at a prompt)."""
         return self.registry.get_sample_value(name, labels or {})
 
-    def serve(self, port: int, addr: str = "0.0.0.0"):
+    def serve(self, port: int, addr: str = METRICS_HOST):
         """Serve /metrics on `port` in a background thread; returns the server (shutdown() stops it)."""
         server, _thread = start_http_server(port, addr=addr, registry=self.registry)
         return server

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import math
+import socket
+import urllib.request
 
+import pytest
+
+from alerts.cli import serve_metrics
+from alerts.notifier_metrics import NotifierMetrics
+from alerts.notifier_settings import SettingsError
 from alerts.transition import AlertTransition
 from detector.metrics import DetectorMetrics
 from detector.sink import BatchReport
@@ -51,3 +58,27 @@ def test_the_lag_is_how_far_the_newest_entry_read_trails_the_newest_on_its_strea
     assert math.isclose(metrics.value("tocsin_lag_seconds"), 61.0), "one stream caught up does not hide another"
     metrics.on_lag({"e:0": "65500-0", "e:1": None, "e:2": "1-0"}, {"e:0": "65500-0", "e:2": "0-0"})
     assert metrics.value("tocsin_lag_seconds") == 0.001, "an empty stream has no lag; one never read lags fully"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_metrics_are_served_over_http_on_the_address_asked_for():
+    metrics = DetectorMetrics()
+    metrics.on_batch(BatchReport(1, [alert("anomaly", "firing", "1-0")], []))
+    port = _free_port()
+    server = metrics.serve(port, "127.0.0.1")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            page = response.read().decode()
+    finally:
+        server.shutdown()
+    assert 'tocsin_alert_transitions_total{rule="anomaly",state="firing"} 1.0' in page
+
+
+def test_an_address_the_notifier_cannot_listen_on_is_a_setting_error_that_names_it():
+    with pytest.raises(SettingsError, match=r"--metrics-host no-such-host\.invalid --metrics-port \d+: cannot serve"):
+        serve_metrics(NotifierMetrics(), _free_port(), "no-such-host.invalid")
