@@ -90,10 +90,12 @@ def run(
         with ReplayProgress(err, expected, enabled=not quiet, label="publishing") as progress:
             summary = publish_scenario(client, chosen, shards=shards, speed=pace, maxlen=maxlen,
                                        labels_out=labels_out, on_commit=progress)
-    except SinkError as exc:  # Redis went away mid-run: what was sent before stays on the streams
+    except SinkError as exc:  # Redis refused the events (an outage is waited out): what was sent stays on the streams
         fail(str(exc), 1)
-    except RedisError as exc:  # the same, while writing the registry or the labels
+    except RedisError as exc:  # Redis went away while the registry or the labels were written
         fail(f"redis: {exc}", 1)
+    except KeyboardInterrupt:
+        fail("interrupted; the events published so far stay on the streams", 130)
     finally:
         client.close()
     console.print(f"{summary_line(summary)}; {summary.labels} label(s) on tocsin:labels"

@@ -106,9 +106,22 @@ class Checkpoint:
     key: str
     files: tuple[tuple[str, int, int], ...]  # (path, size, mtime_ns) of every source file
 
-    def encode(self, position: int) -> str:
-        """The stored value for `position` records published."""
-        return json.dumps({"position": position, "files": [list(f) for f in self.files]}, separators=(",", ":"))
+    def encode(self, position: int, run: str | None = None) -> str:
+        """The stored value for `position` records published (by the publisher `run`, when given)."""
+        stored = {"position": position, "files": [list(f) for f in self.files]}
+        if run is not None:
+            stored["run"] = run
+        return json.dumps(stored, separators=(",", ":"))
+
+    @staticmethod
+    def run_of(raw: bytes | str | None) -> str | None:
+        """The publisher that stored `raw`, if it said.
+
+        >>> mark = Checkpoint("tocsin:replay:1a2b", ())
+        >>> [Checkpoint.run_of(raw) for raw in (mark.encode(250, run="9f3e"), mark.encode(250), None)]
+        ['9f3e', None, None]
+        """
+        return None if raw is None else json.loads(raw).get("run")
 
     def decode(self, raw: bytes | str | None) -> int:
         """The position stored in `raw` (0 when nothing is stored), if it is about the same files."""

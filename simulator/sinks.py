@@ -17,7 +17,10 @@ in order; its value is the record's fields as a JSON object.
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import threading
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Protocol
@@ -25,11 +28,18 @@ from typing import IO, Protocol
 import redis
 
 from detector.events import shard_of, stream_names
+from detector.redis_outage import OUTAGE_ERRORS, RedisRefused, address, wait_for_redis
 from simulator.replay import Checkpoint
 
 EVENT_PREFIX = "tocsin:events"
 DEFAULT_MAXLEN = 10_000_000  # per stream; approximate, so trimming stays cheap
 KAFKA_FLUSH_TIMEOUT_S = 30.0
+# A run that keeps no replay checkpoint still stores its position with each batch, under this prefix, for a day:
+# after a dropped connection it says whether the batch landed.
+PUBLISH_PREFIX = "tocsin:publish:"
+PUBLISH_MARK_TTL_S = 86_400
+
+log = logging.getLogger("tocsin.redis")
 
 
 class SinkError(RuntimeError):
@@ -83,45 +93,101 @@ class ShardRouter:
 
 
 class RedisSink(_Managed):
-    """Pipelined XADD to the sharded event streams, with approximate MAXLEN trimming.
+    """Pipelined XADD to the sharded event streams, with approximate MAXLEN trimming, riding out Redis outages.
 
-    With a `checkpoint`, each flush is one MULTI/EXEC holding the batch's XADDs and the SET of the
-    position, so after a crash the stored position counts exactly the records that are on the streams.
+    Each flush is one MULTI/EXEC holding the batch's XADDs and the SET of the position: under the
+    replay's `checkpoint` (kept, so a later replay resumes from it), or under a key of this sink's own
+    that expires after a day. So after a crash the stored position counts exactly the records that
+    are on the streams, and when the connection drops during a flush (Redis restarts, fails over, the
+    network goes), the sink waits for Redis to answer again (`detector.redis_outage`), reads the
+    position back to learn whether the batch landed, and sends it again if it did not: nothing is
+    lost or doubled. `wait=False` raises SinkError on an outage instead. A wrong password raises
+    SinkError: no wait mends it.
     """
 
     def __init__(self, client: redis.Redis, *, shards: int = 1, prefix: str = EVENT_PREFIX,
-                 maxlen: int = DEFAULT_MAXLEN, checkpoint: Checkpoint | None = None) -> None:
+                 maxlen: int = DEFAULT_MAXLEN, checkpoint: Checkpoint | None = None, wait: bool = True) -> None:
         self.client = client
         self.route = ShardRouter(shards, prefix)
         self.streams = self.route.streams
         self.maxlen = maxlen
         self.checkpoint = checkpoint
-        self._pipe = None
+        self.wait = wait
+        self._mark = checkpoint or Checkpoint(PUBLISH_PREFIX + uuid.uuid4().hex[:16], ())
+        self._queued: list[tuple[str, dict[str, str]]] | None = None
+        self._run = uuid.uuid4().hex[:16]  # stored with the position: whose flush landed
+        self._flushed: int | None = None  # the position this sink's last flush stored
 
     def open(self) -> None:
-        """Start an empty pipeline (a transaction when progress is kept)."""
-        self._pipe = self.client.pipeline(transaction=self.checkpoint is not None)
+        """Start an empty batch."""
+        self._queued = []
 
     def write(self, records: Sequence[dict[str, str]]) -> None:
         """Queue one XADD per record on its shard's stream."""
-        for fields in records:
-            self._pipe.xadd(self.route(fields), fields, maxlen=self.maxlen, approximate=True)
+        route = self.route
+        self._queued.extend((route(fields), fields) for fields in records)
 
     def flush(self, position: int) -> None:
-        """Send the queued XADDs (and the position, atomically, when progress is kept)."""
-        if self.checkpoint is not None:
-            self._pipe.set(self.checkpoint.key, self.checkpoint.encode(position))
-        if len(self._pipe):
+        """Send the queued XADDs with the position, in one transaction; through an outage, once it ends."""
+        while True:
             try:
-                self._pipe.execute()
+                self._send(position)
+                break
+            except redis.AuthenticationError as exc:
+                raise SinkError(str(RedisRefused(address(self.client), str(exc)))) from None
+            except (*OUTAGE_ERRORS, redis.WatchError) as exc:
+                if not self.wait:
+                    raise SinkError(f"redis: publishing the events up to {position:,} failed: {exc}") from exc
+                if self._landed(position):
+                    break
             except redis.RedisError as exc:
                 raise SinkError(f"redis: publishing the events up to {position:,} failed: {exc}") from exc
+        self._queued.clear()
+        self._flushed = position
+
+    def _send(self, position: int) -> None:
+        mark = self._mark
+        with self.client.pipeline(transaction=True) as pipe:
+            # Watched, a client that retries on a dropped connection (redis-py's `retry`) raises WatchError
+            # instead of sending the batch a second time, since it cannot know whether the first one was applied.
+            pipe.watch(mark.key)
+            pipe.multi()
+            maxlen = self.maxlen
+            for stream, fields in self._queued:
+                pipe.xadd(stream, fields, maxlen=maxlen, approximate=True)
+            pipe.set(mark.key, mark.encode(position, self._run),
+                     ex=None if mark is self.checkpoint else PUBLISH_MARK_TTL_S)
+            pipe.execute()
+
+    def _landed(self, position: int) -> bool:
+        """After a flush failed midway: whether the batch up to `position` is on the streams (once Redis answers)."""
+        where, key = address(self.client), self._mark.key
+        try:
+            try:
+                raw = self.client.get(key)
+            except redis.AuthenticationError:
+                raise
+            except OUTAGE_ERRORS as down:
+                wait_for_redis(lambda: self.client.get(key), threading.Event(), where=where,
+                               reason=str(down) or type(down).__name__)
+                raw = self.client.get(key)
+        except (RedisRefused, redis.AuthenticationError) as refused:
+            raise SinkError(str(refused)) from None
+        except redis.RedisError as failed:
+            raise SinkError(f"redis: publishing the events up to {position:,} failed: {failed}") from None
+        if Checkpoint.run_of(raw) == self._run:
+            if self._mark.decode(raw) == position:
+                return True
+        elif self._flushed is not None:  # this run's mark is gone
+            log.warning("Redis at %s no longer holds this publisher's progress (it restarted without its data, or "
+                        "another replay of the same source ran meanwhile): the events before %s may be missing",
+                        where, f"{self._flushed:,}")
+        log.warning("Redis at %s: sending the events up to %s again", where, f"{position:,}")
+        return False
 
     def close(self) -> None:
         """Drop anything queued but not flushed: it was never published, so a resume sends it."""
-        if self._pipe is not None:
-            self._pipe.reset()
-            self._pipe = None
+        self._queued = None
 
     def resume_position(self) -> int:
         """How many source records an earlier replay with the same checkpoint published (0: none)."""

@@ -32,6 +32,14 @@ def redis_client(redis_url):
     client.close()
 
 
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test's own, persisted, that the test may stop and start again on the same port."""
+    server = EmbeddedRedis(tmp_path / "redis", persist=True).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One real local Spark session (local[2]) for the whole run."""

@@ -33,14 +33,6 @@ from tests.slack_api import TOKEN, slack_api  # noqa: F401  (slack_api is a fixt
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def own_redis(tmp_path):
-    """A redis-server of this test's own, persisted, that the test may stop and start again on the same port."""
-    server = EmbeddedRedis(tmp_path / "redis", persist=True).start()
-    yield server
-    server.stop()
-
-
 def scored(client) -> int:
     """Events the models have counted so far; 0 while Redis is down."""
     try:
