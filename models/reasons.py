@@ -5,7 +5,7 @@ from __future__ import annotations
 # The tests of `SensorModel` that can give a reading its likelihood. A model keeps the index, so
 # its state carries no text; `WORDS` says each for the alert on the reading that fired it, so the
 # person paged knows what kind of event to look for.
-SHIFT, SPIKE, EXTREME, UNREST, STUCK, DRIFT, SPREAD, LASTING = range(8)
+SHIFT, SPIKE, EXTREME, UNREST, STUCK, DRIFT, SPREAD, LASTING, LEAN = range(9)
 WORDS = (
     "shift: the recent readings stay far from the expected level",
     "spike: one reading far beyond this sensor's usual deviations",
@@ -15,6 +15,7 @@ WORDS = (
     "drift: the readings have moved slowly far away from this sensor's long-run level",
     "spread: the readings move from one to the next far more, or far less, than usual for this sensor",
     "lasting: the readings have stayed off the expected level far longer than this sensor ever did",
+    "lean: the readings have kept to one side of the expected level far more than this sensor ever did",
 )
 
 

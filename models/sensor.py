@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from models import params as checks
 from models.calibration import SQRT2, AnomalyLikelihood
-from models.reasons import DRIFT, EXTREME, SPREAD, STUCK, WORDS
+from models.reasons import DRIFT, EXTREME, LEAN, SPREAD, STUCK, WORDS
 from models.registry import DEFAULT_DETECTOR, build
 from models.routine import DailyRoutine
 from models.upgrade import restore
@@ -33,6 +33,12 @@ SPREAD_GATE = 9.0
 # had learned more than `horizon` scores): a reading that detector expected at this time of week, within the
 # 99th percentile of its raw scores, is the sensor's old rhythm coming back, not an alert.
 FORMER_SPAN = 1000
+# The lean test's allowance: each reading adds its signed raw score less this much to the sums of readings above
+# and below the expected level (a two-sided CUSUM, in raw-score units: deviations for the default detector).
+LEAN_SLACK = 0.5
+# ... and fires only on a lean of at least this much (a few deviations), so a sensor whose leans all stayed
+# tiny (a quantized one, its rounding floor as its deviation) does not fire on its first ordinary one.
+LEAN_MIN = 3.0
 
 
 # Builds a Score from a tuple of its fields in order, without the Python-level __new__ of a NamedTuple
@@ -58,7 +64,7 @@ class SensorModel:
 
     Every reading is scored first, then learned. The raw score becomes an anomaly likelihood
     (`AnomalyLikelihood`), reported as 0.0 during probation: the first `warmup` readings after the
-    detector is ready. Eight tests feed it, each held for `window` readings so a one-reading event
+    detector is ready. Nine tests feed it, each held for `window` readings so a one-reading event
     satisfies a rule that asks for a few readings in a row:
 
     - the average of the last `window` raw scores against the long-run distribution of single ones
@@ -74,6 +80,13 @@ class SensorModel:
       `lasting` times the longest earlier one and worth at least 80 readings, once `horizon`
       scores have been learned (a moderate departure that lasts far longer than any this sensor
       made, which the averages lose as the score distribution learns it);
+    - a reading that lifts the readings' lean to one side of the expected level (a two-sided CUSUM
+      of the raw score, signed by the side the reading lies on, less `LEAN_SLACK` per reading) past
+      `lean` times the largest lean before it since the detector started (and past `LEAN_MIN`), once
+      `horizon` scores have been learned; for a detector that says what it expects. The record
+      follows the lean as it grows, so only a reading that adds a good part of the record at once
+      fires: a one-sided burst (a spike on top of others, or on a lean) on a sensor whose leans
+      stayed small, which the unsigned tests judge against the sensor's spikes of either side;
     - the same reading repeated for longer than `stuck` times any earlier run of repeats, and for
       at least `window` readings, once `stuck_after` readings have been seen (a frozen probe); this
       one lasts until the reading changes, and the frozen readings are neither learned nor taken
@@ -145,6 +158,7 @@ class SensorModel:
         "spread", "_steps", "_recent_step", "_usual_step", "_step_gate", "_spread_at",
         "_spread_run", "_spread_held", "_spread_left", "_step_skip", "lasting",
         "_former", "_former_q99", "_former_left", "_former_run",
+        "lean", "_lean_up", "_lean_down", "_lean_peak",
     )  # fmt: skip
 
     def __init__(
@@ -172,6 +186,7 @@ class SensorModel:
         stuck_after: int = 400,
         spread: float | None = 1e-6,
         lasting: float | None = 2.0,
+        lean: float | None = 1.5,
     ) -> None:
         self._check(params, warmup, window, horizon, threshold, rebaseline_after, settle, band)
         owner = "SensorModel"
@@ -190,6 +205,9 @@ class SensorModel:
         self.stuck_after = checks.count(owner, "stuck_after", stuck_after)
         self.spread = None if spread is None else checks.fraction(owner, "spread", spread)
         self.lasting = None if lasting is None else checks.positive(owner, "lasting", lasting)
+        self.lean = None if lean is None else checks.positive(owner, "lean", lean)
+        self._lean_up = self._lean_down = 0.0  # the lean test's sums above and below the expected level
+        self._lean_peak = 0.0  # the largest of them since the detector started
         self._steps = 0  # steps between consecutive readings learned by the spread test
         self._recent_step = 0.0  # the recent readings' average step (every reading)
         self._usual_step = 0.0  # the long-run average step (learned readings)
@@ -267,6 +285,20 @@ class SensorModel:
         # Within the range so far (most readings), nothing changes: the call is skipped on the hot path.
         if self.range_margin is not None and not self._low <= value <= self._high and self._beyond_range(value, raw):
             self.calibration.hold(1.0, EXTREME)
+        if self.lean is not None and expected is not None and self._probation <= 0:  # inline: the hot path
+            calibration = self.calibration
+            if calibration._first is None:  # ready (without the property)
+                signed = raw if value >= expected[0] else -raw
+                up = self._lean_up + signed - LEAN_SLACK
+                down = self._lean_down - signed - LEAN_SLACK
+                self._lean_up = up = up if up > 0.0 else 0.0
+                self._lean_down = down = down if down > 0.0 else 0.0
+                if down > up:
+                    up = down
+                if up > self._lean_peak:  # a new largest lean: judged against the one before
+                    if up > self.lean * self._lean_peak and up > LEAN_MIN and calibration.n > self.horizon:
+                        calibration.hold(1.0, LEAN)
+                    self._lean_peak = up
         if self._drifts:
             level = detector.drifted("value")
             if level is not None:  # judged against the long-run level, which the alert then reports
@@ -501,6 +533,7 @@ class SensorModel:
             detector.learn_one({"value": value})
         self._held.clear()
         self.calibration = self._calibration()
+        self._lean_up = self._lean_down = self._lean_peak = 0.0
         self._probation = self.settle
         self._ready = False
         self.rebaselines += 1
@@ -544,6 +577,7 @@ class SensorModel:
         "spread": None, "_steps": 0, "_recent_step": 0.0, "_usual_step": 0.0, "_step_gate": 0.0,
         "_spread_at": 0, "_spread_run": 0, "_spread_held": 0.0, "_spread_left": 0, "_step_skip": False,
         "lasting": None, "_former": None, "_former_q99": 0.0, "_former_left": 0, "_former_run": 0,
+        "lean": None, "_lean_up": 0.0, "_lean_down": 0.0, "_lean_peak": 0.0,
     }  # fmt: skip
 
     def __setstate__(self, state) -> None:

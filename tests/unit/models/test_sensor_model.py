@@ -386,7 +386,7 @@ def noise_that_grows(at: int, factor: float, seed: int = 31) -> list[float]:
 @pytest.mark.parametrize("seed", [30, 31, 32])
 def test_noise_that_grows_fires_through_the_unrest_test_once_averages_have_settled(seed):
     def likelihoods(values: list[float], **settings) -> list[float]:
-        model = SensorModel(single=None, range_margin=None, spread=None, **settings)  # the average tests alone
+        model = SensorModel(single=None, range_margin=None, spread=None, lean=None, **settings)  # the average tests alone
         return [s.likelihood for s in run(model, values)]
 
     grown = noise_that_grows(2500, 2.5, seed)
@@ -394,6 +394,20 @@ def test_noise_that_grows_fires_through_the_unrest_test_once_averages_have_settl
     assert firings(likelihoods(grown)) >= 1
     assert firings(likelihoods(noise_that_grows(800, 2.5, seed))) == 0  # fewer than `horizon` averages learned yet
     assert firings(likelihoods(noise_that_grows(2500, 1.1, seed))) == 0  # a little more noise is not unrest
+
+
+def test_two_spikes_in_a_row_where_they_only_came_alone_fire_the_lean_test():
+    # A counter at 0 that reads 20 every 100 readings: each spike, about 3.4 deviations, is routine.
+    def spikes(pair: bool) -> list[float]:
+        return [20.0 if i % 100 == 0 or (pair and i == 2001) else 0.0 for i in range(2400)]
+
+    def fired(values: list[float], **settings) -> list[tuple[int, str]]:
+        scores = run(SensorModel(**settings), values)
+        return [(i, s.reason) for i, s in enumerate(scores) if s.likelihood >= 0.99 and not s.muted]
+
+    assert fired(spikes(False)) == []
+    assert fired(spikes(True))[0] == (2001, reasons.WORDS[reasons.LEAN])  # the two lean twice as far as one did
+    assert fired(spikes(True), lean=None) == []
 
 
 @pytest.mark.parametrize("seed", [30, 31, 33])
