@@ -286,19 +286,20 @@ class SensorModel:
         if self.range_margin is not None and not self._low <= value <= self._high and self._beyond_range(value, raw):
             self.calibration.hold(1.0, EXTREME)
         if self.lean is not None and expected is not None and self._probation <= 0:  # inline: the hot path
-            calibration = self.calibration
-            if calibration._first is None:  # ready (without the property)
-                signed = raw if value >= expected[0] else -raw
-                up = self._lean_up + signed - LEAN_SLACK
-                down = self._lean_down - signed - LEAN_SLACK
-                self._lean_up = up = up if up > 0.0 else 0.0
-                self._lean_down = down = down if down > 0.0 else 0.0
-                if down > up:
-                    up = down
-                if up > self._lean_peak:  # a new largest lean: judged against the one before
-                    if up > self.lean * self._lean_peak and up > LEAN_MIN and calibration.n > self.horizon:
-                        calibration.hold(1.0, LEAN)
-                    self._lean_peak = up
+            up, down = self._lean_up, self._lean_down
+            if value >= expected[0]:  # the score counts toward the lean above the expected level, against the one below
+                up += raw - LEAN_SLACK
+                down -= raw + LEAN_SLACK
+            else:
+                up -= raw + LEAN_SLACK
+                down += raw - LEAN_SLACK
+            self._lean_up = up = up if up > 0.0 else 0.0
+            self._lean_down = down = down if down > 0.0 else 0.0
+            lean = up if up > down else down
+            if lean > self._lean_peak:  # a new largest lean: judged against the one before
+                if lean > self.lean * self._lean_peak and lean > LEAN_MIN and self.calibration.n > self.horizon:
+                    self.calibration.hold(1.0, LEAN)
+                self._lean_peak = lean
         if self._drifts:
             level = detector.drifted("value")
             if level is not None:  # judged against the long-run level, which the alert then reports

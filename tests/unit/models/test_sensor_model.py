@@ -386,7 +386,8 @@ def noise_that_grows(at: int, factor: float, seed: int = 31) -> list[float]:
 @pytest.mark.parametrize("seed", [30, 31, 32])
 def test_noise_that_grows_fires_through_the_unrest_test_once_averages_have_settled(seed):
     def likelihoods(values: list[float], **settings) -> list[float]:
-        model = SensorModel(single=None, range_margin=None, spread=None, lean=None, **settings)  # the average tests alone
+        # The average tests alone.
+        model = SensorModel(single=None, range_margin=None, spread=None, lean=None, **settings)
         return [s.likelihood for s in run(model, values)]
 
     grown = noise_that_grows(2500, 2.5, seed)
