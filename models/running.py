@@ -8,7 +8,7 @@ from array import array
 from river import base
 
 from models import params
-from models.baseline import BOOTSTRAP, FLOOR_ABSOLUTE, smallest_step, spread_floor
+from models.baseline import BOOTSTRAP, FLOOR_ABSOLUTE, FLOOR_RELATIVE, QUANTUM_TO_SIGMA, smallest_step, spread_floor
 from models.upgrade import restore
 
 WEEK_MS = 7 * 24 * 3_600_000
@@ -66,22 +66,29 @@ class RunningMoments:
     def update(self, x: float) -> None:
         """Learn one finite value."""
         n = self.n = self.n + 1
-        if n > 1:
-            self.quantum = smallest_step(self.quantum, self.last, x)
+        quantum = self.quantum
+        if n > 1:  # inline, as `smallest_step` (the sensor model's hot path)
+            last = self.last
+            step = x - last if x > last else last - x
+            if step > 0.0 and (step < quantum or quantum == 0.0):
+                self.quantum = quantum = step
         self.last = x
         delta = x - self.mean
         memory = self.memory
         if memory and n > memory:
             weight = 1.0 / memory
-            self.mean += weight * delta
+            mean = self.mean = self.mean + weight * delta
             self.m2 = (1.0 - weight) * (self.m2 + weight * delta * delta)
         else:
-            self.mean += delta / n
-            self.m2 += delta * (x - self.mean)
+            mean = self.mean = self.mean + delta / n
+            self.m2 += delta * (x - mean)
             if memory and n == memory:
                 self.m2 /= n  # from here on m2 holds the weighted variance itself
         variance = self.m2 if memory and n >= memory else self.m2 / n
-        self.rounding = floor = spread_floor(self.mean, self.quantum)
+        # Inline, as `spread_floor`.
+        floor = FLOOR_RELATIVE * (mean if mean > 0.0 else -mean) + FLOOR_ABSOLUTE
+        rounding = QUANTUM_TO_SIGMA * quantum
+        self.rounding = floor = rounding if rounding > floor else floor
         sd = math.sqrt(variance) if variance > 0.0 else 0.0
         self.scale = sd if sd > floor else floor
 

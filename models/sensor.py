@@ -375,6 +375,8 @@ class SensorModel:
             else:
                 detector.learn_one({"value": value})
             self.calibration.learn(raw)
+        if likelihood < self._alert_at and not self._in_run and self._quiet_left <= 0:  # `_onset` has nothing to do
+            return self._score(raw, likelihood, expected, False, back, reason)
         score = self._onset(raw, likelihood, expected, ts_ms, reason)  # below the threshold if `back`: it ends a run
         return score._replace(muted=True) if back else score
 
