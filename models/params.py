@@ -33,6 +33,20 @@ def positive(owner: str, name: str, value: object) -> float:
     return number
 
 
+def factor(owner: str, name: str, value: object) -> float:
+    """A number above 1: how many times a record a new value must be.
+
+    >>> factor("SensorModel", "lean", 1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: SensorModel: lean must be above 1 (a factor over the record), got 1.0
+    """
+    number = _number(owner, name, value)
+    if number <= 1.0:
+        raise ValueError(f"{owner}: {name} must be above 1 (a factor over the record), got {value!r}")
+    return number
+
+
 def count(owner: str, name: str, value: object, *, minimum: int = 0) -> int:
     """A whole number of at least `minimum` (bools refused).
 

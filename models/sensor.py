@@ -205,7 +205,7 @@ class SensorModel:
         self.stuck_after = checks.count(owner, "stuck_after", stuck_after)
         self.spread = None if spread is None else checks.fraction(owner, "spread", spread)
         self.lasting = None if lasting is None else checks.positive(owner, "lasting", lasting)
-        self.lean = None if lean is None else checks.positive(owner, "lean", lean)
+        self.lean = None if lean is None else checks.factor(owner, "lean", lean)
         self._lean_up = self._lean_down = 0.0  # the lean test's sums above and below the expected level
         self._lean_peak = 0.0  # the largest of them since the detector started
         self._steps = 0  # steps between consecutive readings learned by the spread test

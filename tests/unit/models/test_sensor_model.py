@@ -200,6 +200,7 @@ def test_a_value_that_is_not_a_number_is_refused(value):
         ({"escalate": -1.0}, "SensorModel: escalate must be above 0"),
         ({"routine": 0}, "SensorModel: routine must be an integer >= 1"),
         ({"stuck": 0.0}, "SensorModel: stuck must be above 0"),
+        ({"lean": 1.0}, r"SensorModel: lean must be above 1 \(a factor over the record\), got 1.0"),
         ({"min_run": 0}, "SensorModel: min_run must be an integer >= 1"),
         ({"params": [("rate", 0.1)]}, "SensorModel: params must be a dict"),
         ({"warmup": -1}, "SensorModel: warmup must be an integer >= 0"),
