@@ -114,6 +114,7 @@ class RedisSink(_Managed):
         self.checkpoint = checkpoint
         self.wait = wait
         self._mark = checkpoint or Checkpoint(PUBLISH_PREFIX + uuid.uuid4().hex[:16], ())
+        self._mark_ttl = None if checkpoint else PUBLISH_MARK_TTL_S  # a replay's checkpoint is kept for --resume
         self._queued: list[tuple[str, dict[str, str]]] | None = None
         self._run = uuid.uuid4().hex[:16]  # stored with the position: whose flush landed
         self._flushed: int | None = None  # the position this sink's last flush stored
@@ -133,17 +134,25 @@ class RedisSink(_Managed):
             try:
                 self._send(position)
                 break
-            except redis.AuthenticationError as exc:
-                raise SinkError(str(RedisRefused(address(self.client), str(exc)))) from None
-            except (*OUTAGE_ERRORS, redis.WatchError) as exc:
-                if not self.wait:
-                    raise SinkError(f"redis: publishing the events up to {position:,} failed: {exc}") from exc
+            except redis.RedisError as exc:
+                dropped = isinstance(exc, (*OUTAGE_ERRORS, redis.WatchError))  # (a wrong password is no outage)
+                if not self.wait or not dropped or isinstance(exc, redis.AuthenticationError):
+                    raise self._failed(position, exc) from exc
+            try:
                 if self._landed(position):
                     break
-            except redis.RedisError as exc:
-                raise SinkError(f"redis: publishing the events up to {position:,} failed: {exc}") from exc
+            except (RedisRefused, redis.RedisError) as exc:
+                raise self._failed(position, exc) from None
         self._queued.clear()
         self._flushed = position
+
+    def _failed(self, position: int, exc: Exception) -> SinkError:
+        """The error for a flush Redis refused: its credentials, or the events up to `position`."""
+        if isinstance(exc, redis.AuthenticationError):
+            exc = RedisRefused(address(self.client), str(exc))
+        if isinstance(exc, RedisRefused):
+            return SinkError(str(exc))
+        return SinkError(f"redis: publishing the events up to {position:,} failed: {exc}")
 
     def _send(self, position: int) -> None:
         mark = self._mark
@@ -155,26 +164,20 @@ class RedisSink(_Managed):
             maxlen = self.maxlen
             for stream, fields in self._queued:
                 pipe.xadd(stream, fields, maxlen=maxlen, approximate=True)
-            pipe.set(mark.key, mark.encode(position, self._run),
-                     ex=None if mark is self.checkpoint else PUBLISH_MARK_TTL_S)
+            pipe.set(mark.key, mark.encode(position, self._run), ex=self._mark_ttl)
             pipe.execute()
 
     def _landed(self, position: int) -> bool:
         """After a flush failed midway: whether the batch up to `position` is on the streams (once Redis answers)."""
         where, key = address(self.client), self._mark.key
         try:
-            try:
-                raw = self.client.get(key)
-            except redis.AuthenticationError:
+            raw = self.client.get(key)
+        except OUTAGE_ERRORS as down:
+            if isinstance(down, redis.AuthenticationError):
                 raise
-            except OUTAGE_ERRORS as down:
-                wait_for_redis(lambda: self.client.get(key), threading.Event(), where=where,
-                               reason=str(down) or type(down).__name__)
-                raw = self.client.get(key)
-        except (RedisRefused, redis.AuthenticationError) as refused:
-            raise SinkError(str(refused)) from None
-        except redis.RedisError as failed:
-            raise SinkError(f"redis: publishing the events up to {position:,} failed: {failed}") from None
+            wait_for_redis(lambda: self.client.get(key), threading.Event(), where=where,
+                           reason=str(down) or type(down).__name__)
+            raw = self.client.get(key)
         if Checkpoint.run_of(raw) == self._run:
             if self._mark.decode(raw) == position:
                 return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from simulator.sinks import RedisSink, SinkError
 from simulator.sources import open_source
 from tests.integration.cutting_proxy import CuttingProxy
 from tests.integration.polling import wait_for
+from tests.integration.test_redis_outage import require_password
 from tests.integration.test_replay import entries, recorded
 
 pytestmark = pytest.mark.integration
@@ -77,11 +79,7 @@ def test_a_scenario_run_waits_out_a_redis_outage_and_publishes_every_event_once(
     client.close()
 
 
-@pytest.mark.parametrize("retries", [0, 3], ids=["tocsin-client", "retrying-client"])
-@pytest.mark.parametrize("applied", [True, False], ids=["applied", "discarded"])
-def test_a_batch_whose_connection_drops_at_exec_is_on_the_streams_once(redis_server, redis_client, recording,
-                                                                       applied, retries):
-    proxy = CuttingProxy(redis_server.port, at=3, applied=applied)  # the third batch
+def _publish_through(proxy: CuttingProxy, recording, retries: int) -> None:
     # tocsin's own client does not retry; one that does (redis-py's `retry`) must not send the batch twice either.
     client = connect(proxy.url) if not retries else redis.Redis.from_url(
         proxy.url, retry=Retry(NoBackoff(), retries), retry_on_error=[redis.ConnectionError])
@@ -91,7 +89,20 @@ def test_a_batch_whose_connection_drops_at_exec_is_on_the_streams_once(redis_ser
     finally:
         client.close()
         proxy.close()
+
+
+@pytest.mark.parametrize("retries", [0, 3], ids=["tocsin-client", "retrying-client"])
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "discarded"])
+def test_a_batch_whose_connection_drops_at_exec_is_on_the_streams_once(redis_server, redis_client, recording,
+                                                                       applied, retries):
+    uncut = CuttingProxy(redis_server.port, at=10**9, applied=True)
+    _publish_through(uncut, recording, retries)
+    redis_client.delete("tocsin:events")
+    proxy = CuttingProxy(redis_server.port, at=3, applied=applied)  # the third batch
+    _publish_through(proxy, recording, retries)
     assert proxy.cut == 1
+    # Applied, the batch is found on the streams and not sent again; discarded, it is sent once more.
+    assert proxy.execs == uncut.execs + (0 if applied else 1)
     assert entries(redis_client, "tocsin:events") == recorded(recording)
 
 
@@ -105,4 +116,19 @@ def test_without_waiting_an_outage_is_an_error_that_keeps_what_was_published(own
             play(records[:1500], sink, start=1000)
     own_redis.start()
     assert client.xlen("tocsin:events") == 1000
+    client.close()
+
+
+def test_a_redis_that_comes_back_asking_for_another_password_is_an_error_not_a_wait(own_redis, recording, caplog):
+    client = connect(own_redis.url)
+    records = list(open_source(recording.events_path).records)
+    with caplog.at_level(logging.WARNING), RedisSink(client) as sink:
+        play(records[:1000], sink, batch=500)
+        admin = connect(own_redis.url)
+        require_password(admin, "n3w-s3cret")  # drops the sink's connection, as a restart would
+        with pytest.raises(SinkError, match=r"Redis at 127\.0\.0\.1:\d+/0 refuses the credentials \(.+\): set the "
+                                            "right password in REDIS_URL") as refused:
+            play(records[:1500], sink, start=1000)
+    assert "is unreachable" not in caplog.text and "n3w-s3cret" not in str(refused.value)
+    admin.close()
     client.close()
